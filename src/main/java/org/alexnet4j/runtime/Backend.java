@@ -1,0 +1,120 @@
+package org.alexnet4j.runtime;
+
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.layers.convolution.ConvolutionLayer;
+import org.deeplearning4j.nn.layers.convolution.subsampling.SubsamplingLayer;
+import org.deeplearning4j.nn.layers.mkldnn.BaseMKLDNNHelper;
+import org.nd4j.linalg.factory.Nd4j;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Properties;
+
+/**
+ * Process-wide ND4J/DL4J set-up: loads the backend with a clear error when it cannot run here, and switches on DL4J's
+ * oneDNN layer helpers on CPU (off by default in 1.0.0-M2.1; see {@code org.nd4j.nativeblas.Nd4jCpu} for the second
+ * bug that kept them off). Call {@link #init()} before building any network.
+ */
+public final class Backend {
+    private static final Logger log = LoggerFactory.getLogger(Backend.class);
+
+    /** DL4J's switch for its layer helpers (oneDNN on CPU, cuDNN on CUDA); "true" disables them. */
+    public static final String HELPERS_DISABLE = "org.eclipse.deeplearning4j.helpers.disable";
+    /** Set to "false" to run without the oneDNN/cuDNN helpers (for comparison or gradient checks). */
+    public static final String HELPERS_PROPERTY = "alexnet4j.helpers";
+
+    private static volatile Map<String, Object> info;
+
+    private Backend() {
+    }
+
+    /** Loads the backend once and returns its description; fails with an actionable message if it cannot load. */
+    public static synchronized Map<String, Object> init() {
+        if (info != null) {
+            return info;
+        }
+        boolean helpers = Boolean.parseBoolean(System.getProperty(HELPERS_PROPERTY, "true"));
+        if (System.getProperty(HELPERS_DISABLE) == null) {
+            System.setProperty(HELPERS_DISABLE, Boolean.toString(!helpers));
+        }
+        Properties env;
+        try {
+            env = Nd4j.getExecutioner().getEnvironmentInformation();
+        } catch (Throwable t) {
+            throw new BackendUnavailableException(describeFailure(t), t);
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("backend", env.getProperty("backend", "unknown"));
+        m.put("blas", env.getProperty("blas.vendor", "unknown"));
+        m.put("ompThreads", env.get("omp.threads"));
+        m.put("cores", Runtime.getRuntime().availableProcessors());
+        m.put("helpersRequested", !Boolean.parseBoolean(System.getProperty(HELPERS_DISABLE)));
+        m.put("oneDNN", isCpu(m) && BaseMKLDNNHelper.mklDnnEnabled());
+        m.put("dataType", Nd4j.dataType().name());
+        m.put("java", System.getProperty("java.version"));
+        info = m;
+        log.info("ND4J backend {}: BLAS {}, {} threads, oneDNN helpers {}", m.get("backend"), m.get("blas"),
+                m.get("ompThreads"), Boolean.TRUE.equals(m.get("oneDNN")) ? "on" : "off");
+        return m;
+    }
+
+    /** True when running on the CPU backend. */
+    public static boolean isCpu() {
+        return isCpu(init());
+    }
+
+    private static boolean isCpu(Map<String, Object> m) {
+        return "CPU".equalsIgnoreCase(String.valueOf(m.get("backend")));
+    }
+
+    /**
+     * How many convolution and pooling layers of {@code graph} run on a helper (oneDNN/cuDNN) rather than DL4J's
+     * built-in im2col code: the check that the 3.5x speed-up is really on.
+     */
+    public static int[] helperCoverage(ComputationGraph graph) {
+        int withHelper = 0, total = 0;
+        for (Layer l : graph.getLayers()) {
+            if (l instanceof ConvolutionLayer || l instanceof SubsamplingLayer) {
+                total++;
+                if (l.getHelper() != null) {
+                    withHelper++;
+                }
+            }
+        }
+        return new int[]{withHelper, total};
+    }
+
+    private static String describeFailure(Throwable t) {
+        StringBuilder sb = new StringBuilder("The ND4J backend failed to load: ");
+        Throwable root = t;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        sb.append(root.getClass().getSimpleName()).append(": ").append(root.getMessage());
+        if (String.valueOf(root.getMessage()).toLowerCase().contains("cuda") || isCudaBuild()) {
+            sb.append("\nThis is the CUDA build (mvn -Pcuda). It needs an NVIDIA GPU, a driver for CUDA 11.6 and a GPU of"
+                    + " compute capability 3.7 to 8.6: the released nd4j-cuda-11.6 has no code for Hopper (sm_90) or"
+                    + " newer. Rebuild without -Pcuda to run on the CPU.");
+        }
+        return sb.toString();
+    }
+
+    private static boolean isCudaBuild() {
+        try {
+            Class.forName("org.nd4j.linalg.jcublas.JCublasBackend");
+            return true;
+        } catch (ClassNotFoundException e) {
+            return false;
+        }
+    }
+
+    /** The backend cannot run on this machine; the message says why and what to do. */
+    public static final class BackendUnavailableException extends RuntimeException {
+        public BackendUnavailableException(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+}
