@@ -23,6 +23,11 @@ public final class TestNets {
      * wrong LRN would go unnoticed).
      */
     public static Map<String, NpyArray> heWeights(AlexNet net, long seed) {
+        return heWeights(net, seed, 0.5);
+    }
+
+    /** As {@link #heWeights(AlexNet, long)}, with biases drawn from N(0, biasStd^2) (0 for zero biases). */
+    public static Map<String, NpyArray> heWeights(AlexNet net, long seed, double biasStd) {
         Random r = new Random(seed);
         Map<String, NpyArray> m = new LinkedHashMap<>();
         for (Map.Entry<String, long[]> e : TorchLayout.expectedShapes(net).entrySet()) {
@@ -36,7 +41,7 @@ public final class TestNets {
                 }
             } else {
                 for (int i = 0; i < d.length; i++) {
-                    d[i] = (float) (r.nextGaussian() * 0.5);
+                    d[i] = (float) (r.nextGaussian() * biasStd);
                 }
             }
             m.put(e.getKey(), NpyArray.float32(s, d));

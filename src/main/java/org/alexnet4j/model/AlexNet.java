@@ -287,12 +287,9 @@ public final class AlexNet {
         return name;
     }
 
-    /** Right/bottom zero padding that makes a 224 input give cuda-convnet's 55x55 conv1 maps (0 at 227). */
+    /** Right/bottom padding that makes a 224 input give cuda-convnet's 55x55 conv1 maps (0 otherwise). */
     private int overhang() {
-        if (variant != Variant.PAPER || inputSize == 227) {
-            return 0;
-        }
-        return 227 - inputSize;
+        return variant == Variant.PAPER && inputSize == 224 ? 3 : 0;
     }
 
     // ------------------------------------------------------------------------------------------------------------
@@ -365,6 +362,47 @@ public final class AlexNet {
         m.put("dataType", dataType.name());
         m.put("seed", seed);
         return m;
+    }
+
+    /**
+     * Rebuilds a net from {@link #settings()} (as stored with checkpoints and weight files). Unknown keys are an
+     * error, so a file from a newer version is not silently misread.
+     */
+    public static AlexNet fromSettings(Map<String, ?> settings) {
+        Builder b = builder();
+        for (Map.Entry<String, ?> e : settings.entrySet()) {
+            String v = String.valueOf(e.getValue());
+            switch (e.getKey()) {
+                case "variant" -> b.variant(Variant.fromId(v));
+                case "inputSize" -> b.inputSize(Integer.parseInt(v));
+                case "numClasses" -> b.numClasses(Integer.parseInt(v));
+                case "towers" -> b.grouped(Integer.parseInt(v) == 2);
+                case "lrn" -> b.lrn(Boolean.parseBoolean(v));
+                case "pooling" -> {
+                    String[] p = v.split(" ");
+                    b.pooling(Pooling.valueOf(p[0].toUpperCase(Locale.ROOT)));
+                    b.overlappingPooling(p.length < 2 || p[1].equals("3/2"));
+                }
+                case "padding" -> b.padding(Padding.valueOf(v.toUpperCase(Locale.ROOT)));
+                case "dropout" -> b.dropout(Double.parseDouble(v));
+                case "width" -> b.width(Double.parseDouble(v));
+                case "dataFormat" -> b.dataFormat(CNN2DFormat.valueOf(v));
+                case "dataType" -> b.dataType(DataType.valueOf(v));
+                case "seed" -> b.seed(Long.parseLong(v));
+                default -> throw new IllegalArgumentException("unknown model setting '" + e.getKey() + "'");
+            }
+        }
+        return b.build();
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof AlexNet a && settings().equals(a.settings());
+    }
+
+    @Override
+    public int hashCode() {
+        return settings().hashCode();
     }
 
     @Override
@@ -452,6 +490,7 @@ public final class AlexNet {
         private CNN2DFormat format = CNN2DFormat.NCHW;
         private DataType dataType = DataType.FLOAT;
         private long seed = 42;
+        private boolean anyInputSize;
         // resolved in build()
         private List<ConvDef> convs;
         private int fcWidth;
@@ -473,6 +512,19 @@ public final class AlexNet {
             this.inputSize = inputSize;
             return this;
         }
+
+        /**
+         * For tests only: any input size from {@value #MIN_INPUT} up (the smallest that leaves a 1x1 pool5), so that
+         * gradient checks of the full topology run in seconds. Not the paper's net: fc6's input shrinks.
+         */
+        Builder testInputSize(int inputSize) {
+            this.inputSize = inputSize;
+            this.anyInputSize = true;
+            return this;
+        }
+
+        /** Smallest input {@link #testInputSize} accepts: conv1 15 -> pool1 7 -> pool2 3 -> pool5 1. */
+        static final int MIN_INPUT = 67;
 
         /** Number of classes of fc8 (default 1000, at least 2). */
         public Builder numClasses(int numClasses) {
@@ -575,6 +627,7 @@ public final class AlexNet {
             b.format = format;
             b.dataType = dataType;
             b.seed = seed;
+            b.anyInputSize = anyInputSize;
             return b;
         }
 
@@ -591,10 +644,14 @@ public final class AlexNet {
             if (inputSize == null) {
                 inputSize = variant.defaultInputSize();
             }
-            if (paper && inputSize != 227 && inputSize != 224) {
+            if (anyInputSize) {
+                if (inputSize < MIN_INPUT) {
+                    throw new IllegalArgumentException("test input size must be at least " + MIN_INPUT + ", got "
+                            + inputSize);
+                }
+            } else if (paper && inputSize != 227 && inputSize != 224) {
                 throw new IllegalArgumentException("inputSize must be 227 or 224 for the paper net, got " + inputSize);
-            }
-            if (!paper && inputSize != 224) {
+            } else if (!paper && inputSize != 224) {
                 throw new IllegalArgumentException("inputSize must be 224 for the torchvision net, got " + inputSize);
             }
             if (numClasses < 2) {

@@ -12,6 +12,8 @@ import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -192,10 +194,12 @@ class ReferenceNumericsTest {
                 Options.torchvision());
     }
 
-    @Test
-    void nhwcGivesTheSameLogitsFromTheSameWeights() {
-        AlexNet nchw = AlexNet.builder().width(0.25).numClasses(10).build();
-        AlexNet nhwc = AlexNet.builder().width(0.25).numClasses(10).dataFormat(CNN2DFormat.NHWC).build();
+    @ParameterizedTest
+    @EnumSource(Padding.class)
+    void nhwcGivesTheSameLogitsFromTheSameWeights(Padding padding) {
+        AlexNet nchw = AlexNet.builder().width(0.25).numClasses(10).padding(padding).build();
+        AlexNet nhwc = AlexNet.builder().width(0.25).numClasses(10).padding(padding)
+                .dataFormat(CNN2DFormat.NHWC).build();
         Map<String, NpyArray> w = TestNets.heWeights(nchw, 3);
         ComputationGraph g1 = nchw.newGraph();
         ComputationGraph g2 = nhwc.newGraph();

@@ -1,0 +1,56 @@
+package org.alexnet4j.cli;
+
+import org.alexnet4j.model.AlexNet;
+import org.alexnet4j.weights.ModelFiles;
+import org.alexnet4j.weights.Npz;
+import org.alexnet4j.weights.TorchLayout;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+@Command(name = "export-weights", mixinStandardHelpOptions = true,
+        description = {"Write a net's weights as a NumPy .npz of float32 arrays in PyTorch's layout "
+                + "(conv1.weight [96,3,11,11] ... fc8.bias; torchvision's state_dict names for --model torchvision).",
+                "From a model file (--checkpoint), or freshly initialised from the model options and --seed."})
+class ExportWeightsCommand implements Callable<Integer> {
+    @Mixin
+    ModelOptions model;
+
+    @Option(names = "--checkpoint", paramLabel = "MODEL.zip", description = "An alexnet4j model file or checkpoint.")
+    Path checkpoint;
+
+    @Option(names = "--out", required = true, paramLabel = "W.npz", description = "Output .npz file.")
+    Path out;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        Main.initBackend();
+        AlexNet net;
+        ComputationGraph graph;
+        if (checkpoint != null) {
+            if (model.anyArchitectureOption()) {
+                throw new IllegalArgumentException("--checkpoint carries its own model settings; drop the model "
+                        + "options");
+            }
+            ModelFiles.Loaded loaded = ModelFiles.load(checkpoint, false);
+            net = loaded.net();
+            graph = loaded.graph();
+        } else {
+            net = model.build();
+            graph = net.newGraph();
+        }
+        Npz.write(out, TorchLayout.export(graph, net));
+        spec.commandLine().getOut().printf("wrote %s: %s net, %,d parameters%n", out, net.variant().id(),
+                net.parameterCount());
+        return 0;
+    }
+}

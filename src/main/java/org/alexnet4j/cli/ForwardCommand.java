@@ -1,0 +1,98 @@
+package org.alexnet4j.cli;
+
+import org.alexnet4j.eval.Inference;
+import org.alexnet4j.model.AlexNet;
+import org.alexnet4j.weights.ModelFiles;
+import org.alexnet4j.weights.Npy;
+import org.alexnet4j.weights.NpyArray;
+import org.alexnet4j.weights.Npz;
+import org.alexnet4j.weights.TorchLayout;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.concurrent.Callable;
+
+@Command(name = "forward", mixinStandardHelpOptions = true,
+        description = {"Run the net in inference mode (no dropout) on a float32 NCHW .npy, fed as is (no "
+                + "preprocessing), and write fc8's outputs [N, classes] as float32 .npy: logits before the softmax, "
+                + "or probabilities with --probabilities."})
+class ForwardCommand implements Callable<Integer> {
+    @Mixin
+    ModelOptions model;
+
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    Source source;
+
+    static class Source {
+        @Option(names = "--weights", paramLabel = "W.npz", description = "PyTorch-layout weights for the net the "
+                + "model options describe.")
+        Path weights;
+
+        @Option(names = "--checkpoint", paramLabel = "MODEL.zip", description = "An alexnet4j model file instead.")
+        Path checkpoint;
+    }
+
+    @Option(names = "--input", required = true, paramLabel = "X.npy", description = "float32 [N, 3, S, S].")
+    Path input;
+
+    @Option(names = "--output", required = true, paramLabel = "Y.npy", description = "float32 [N, classes].")
+    Path output;
+
+    @Option(names = "--probabilities", description = "Write softmax probabilities instead of logits.")
+    boolean probabilities;
+
+    @Option(names = "--batch", paramLabel = "N", defaultValue = "32",
+            description = "Examples per forward pass (bounds memory; default: ${DEFAULT-VALUE}).")
+    int batch;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        NpyArray x = Npy.read(input);
+        if (!x.isFloat32()) {
+            throw new IllegalArgumentException(input + ": array has dtype " + x.dtype() + ", expected float32 (<f4)");
+        }
+        Main.initBackend();
+        AlexNet net;
+        ComputationGraph graph;
+        if (source.checkpoint != null) {
+            if (model.anyArchitectureOption()) {
+                throw new IllegalArgumentException("--checkpoint carries its own model settings; drop the model "
+                        + "options");
+            }
+            ModelFiles.Loaded loaded = ModelFiles.load(source.checkpoint, false);
+            net = loaded.net();
+            graph = loaded.graph();
+        } else {
+            net = model.build();
+            graph = net.newGraph();
+            TorchLayout.load(graph, net, Npz.read(source.weights));
+        }
+        long s = net.inputSize();
+        long[] shape = x.shape();
+        if (shape.length != 4 || shape[1] != 3 || shape[2] != s || shape[3] != s || shape[0] < 1) {
+            throw new IllegalArgumentException(input + ": array has shape " + Arrays.toString(shape)
+                    + ", expected NCHW [N, 3, " + s + ", " + s + "] for this " + net.variant().id() + " net");
+        }
+        INDArray in = Nd4j.create(x.data(), shape, 'c');
+        Inference inference = new Inference(graph, net, batch);
+        INDArray y = probabilities ? inference.probabilities(in) : inference.logits(in);
+        INDArray f = y.castTo(DataType.FLOAT).dup('c');
+        Npy.write(output, NpyArray.float32(f.shape(), f.data().asFloat()));
+        spec.commandLine().getOut().printf("wrote %s: %s [%d, %d]%n", output,
+                probabilities ? "probabilities" : "logits", f.size(0), f.size(1));
+        return 0;
+    }
+}

@@ -1,0 +1,44 @@
+package org.alexnet4j.cli;
+
+import org.alexnet4j.model.AlexNet;
+import org.alexnet4j.weights.ModelFiles;
+import org.alexnet4j.weights.Npz;
+import org.alexnet4j.weights.TorchLayout;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+@Command(name = "import-weights", mixinStandardHelpOptions = true,
+        description = "Load a PyTorch-layout .npz into the net the model options describe and save it as an "
+                + "alexnet4j model file (a DL4J ModelSerializer zip that also records the model settings).")
+class ImportWeightsCommand implements Callable<Integer> {
+    @Mixin
+    ModelOptions model;
+
+    @Option(names = "--weights", required = true, paramLabel = "W.npz", description = "Input .npz.")
+    Path weights;
+
+    @Option(names = "--out", required = true, paramLabel = "MODEL.zip", description = "Output model file.")
+    Path out;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        Main.initBackend();
+        AlexNet net = model.build();
+        ComputationGraph graph = net.newGraph();
+        TorchLayout.load(graph, net, Npz.read(weights));
+        ModelFiles.save(out, net, graph, false);
+        spec.commandLine().getOut().printf("wrote %s: %s net with the weights of %s%n", out, net.variant().id(),
+                weights);
+        return 0;
+    }
+}

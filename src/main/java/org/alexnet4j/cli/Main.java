@@ -1,0 +1,72 @@
+package org.alexnet4j.cli;
+
+import org.alexnet4j.runtime.Backend;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+import java.io.PrintWriter;
+
+/**
+ * The {@code alexnet4j} command line. Each subcommand is its own class; run {@code alexnet4j <command> --help}.
+ * Errors in the user's input end with a one-line message and exit code 1 (2 for usage errors); set
+ * {@code ALEXNET4J_DEBUG=1} for stack traces.
+ */
+@Command(name = "alexnet4j", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "The AlexNet of Krizhevsky, Sutskever and Hinton (NIPS 2012), on Deeplearning4j.",
+        subcommands = {
+                SummaryCommand.class,
+                ExportWeightsCommand.class,
+                ImportWeightsCommand.class,
+                ForwardCommand.class,
+                SampleInputCommand.class,
+                EnvCommand.class,
+                CommandLine.HelpCommand.class})
+public class Main implements Runnable {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs the CLI in-process and returns its exit code (used by tests). */
+    public static int run(String... args) {
+        return commandLine().execute(args);
+    }
+
+    public static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new Main());
+        cl.setCaseInsensitiveEnumValuesAllowed(true);
+        cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
+            PrintWriter err = commandLine.getErr();
+            if (System.getenv("ALEXNET4J_DEBUG") != null) {
+                ex.printStackTrace(err);
+            }
+            String msg = ex.getMessage() == null ? ex.toString() : ex.getMessage();
+            err.println("alexnet4j " + commandLine.getCommandName() + ": error: " + msg);
+            err.flush();
+            return 1;
+        });
+        return cl;
+    }
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    /** Loads the backend, with the backend's own clear message if it cannot run here. */
+    static void initBackend() {
+        Backend.init();
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = Main.class.getPackage().getImplementationVersion();
+            return new String[]{"alexnet4j " + (v == null ? "(development build)" : v)
+                    + " on Deeplearning4j 1.0.0-M2.1, Java " + System.getProperty("java.version")};
+        }
+    }
+}

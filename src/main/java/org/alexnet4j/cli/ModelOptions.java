@@ -1,0 +1,99 @@
+package org.alexnet4j.cli;
+
+import org.alexnet4j.model.AlexNet;
+import org.alexnet4j.model.Padding;
+import org.alexnet4j.model.Pooling;
+import org.alexnet4j.model.Variant;
+import org.deeplearning4j.nn.conf.CNN2DFormat;
+import picocli.CommandLine.Option;
+
+/** The model-selection options shared by every subcommand that builds a net. */
+public class ModelOptions {
+    @Option(names = "--model", paramLabel = "NAME", defaultValue = "paper",
+            description = "Variant: paper (2012 two-tower net) or torchvision (default: ${DEFAULT-VALUE}).")
+    String model;
+
+    @Option(names = "--classes", paramLabel = "N", description = "Number of classes of fc8 (default: 1000).")
+    Integer classes;
+
+    @Option(names = "--width", paramLabel = "X", description = "Width multiplier for every conv/FC width, (0, 4] "
+            + "(default: 1, the paper).")
+    Double width;
+
+    @Option(names = "--input-size", paramLabel = "S", description = "Input crop: 227 or 224 (paper), 224 "
+            + "(torchvision). Default: the variant's.")
+    Integer inputSize;
+
+    @Option(names = "--no-lrn", description = "Ablation: no local response normalisation.")
+    boolean noLrn;
+
+    @Option(names = "--pooling", paramLabel = "KIND", description = "Ablation: max (paper) or avg.")
+    Pooling pooling;
+
+    @Option(names = "--non-overlapping-pooling", description = "Ablation: 2x2 stride 2 pooling instead of 3x3 stride 2.")
+    boolean nonOverlapping;
+
+    @Option(names = "--towers", paramLabel = "N", description = "Ablation: 2 (paper, grouped conv2/4/5) or 1 "
+            + "(same widths, no grouping).")
+    Integer towers;
+
+    @Option(names = "--padding", paramLabel = "KIND", description = "Ablation: zeros (paper) or edge replication.")
+    Padding padding;
+
+    @Option(names = "--dropout", paramLabel = "P", description = "Dropout rate on fc6/fc7 outputs, [0, 1) "
+            + "(default: 0.5).")
+    Double dropout;
+
+    @Option(names = "--format", paramLabel = "FMT", description = "Activation layout: NCHW (default) or NHWC.")
+    CNN2DFormat format;
+
+    @Option(names = "--seed", paramLabel = "N", defaultValue = "42",
+            description = "Seed of the weight initialisation (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    /** The net these options describe; validation errors name the option. */
+    public AlexNet build() {
+        AlexNet.Builder b = AlexNet.builder(Variant.fromId(model)).seed(seed);
+        if (classes != null) {
+            b.numClasses(classes);
+        }
+        if (width != null) {
+            b.width(width);
+        }
+        if (inputSize != null) {
+            b.inputSize(inputSize);
+        }
+        if (noLrn) {
+            b.lrn(false);
+        }
+        if (pooling != null) {
+            b.pooling(pooling);
+        }
+        if (nonOverlapping) {
+            b.overlappingPooling(false);
+        }
+        if (towers != null) {
+            if (towers != 1 && towers != 2) {
+                throw new IllegalArgumentException("--towers must be 1 or 2, got " + towers);
+            }
+            b.grouped(towers == 2);
+        }
+        if (padding != null) {
+            b.padding(padding);
+        }
+        if (dropout != null) {
+            b.dropout(dropout);
+        }
+        if (format != null) {
+            b.dataFormat(format);
+        }
+        return b.build();
+    }
+
+    /** True if any option other than --seed was given (used to refuse options that a model file overrides). */
+    boolean anyArchitectureOption() {
+        return !"paper".equals(model) || classes != null || width != null || inputSize != null || noLrn
+                || pooling != null || nonOverlapping || towers != null || padding != null || dropout != null
+                || format != null;
+    }
+}

@@ -1,0 +1,72 @@
+package org.alexnet4j.weights;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.alexnet4j.model.AlexNet;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.util.ModelSerializer;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Map;
+
+/**
+ * DL4J model files (ModelSerializer zips) that also carry the AlexNet settings they were built from (entry
+ * {@value #SETTINGS_ENTRY}), so any tool can rebuild the description, map the weights to PyTorch's layout, or refuse
+ * a mismatched file. Writes are atomic: a temporary file is moved into place.
+ */
+public final class ModelFiles {
+    /** Zip entry holding {@link AlexNet#settings()} as JSON. */
+    public static final String SETTINGS_ENTRY = "alexnet4j-model.json";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private ModelFiles() {
+    }
+
+    /** A loaded model file. */
+    public record Loaded(AlexNet net, ComputationGraph graph) {
+    }
+
+    public static void save(Path file, AlexNet net, ComputationGraph graph, boolean withUpdater) throws IOException {
+        Path dir = file.toAbsolutePath().getParent();
+        Files.createDirectories(dir);
+        Path tmp = Files.createTempFile(dir, file.getFileName().toString(), ".tmp");
+        try {
+            ModelSerializer.writeModel(graph, tmp.toFile(), withUpdater);
+            ModelSerializer.addObjectToFile(tmp.toFile(), SETTINGS_ENTRY, JSON.writeValueAsString(net.settings()));
+            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    /** The settings stored in a model file. */
+    public static AlexNet readSettings(Path file) throws IOException {
+        if (!Files.isRegularFile(file)) {
+            throw new IOException(file + ": no such model file");
+        }
+        String json;
+        try {
+            if (!ModelSerializer.listObjectsInFile(file.toFile()).contains(SETTINGS_ENTRY)) {
+                throw new IOException(file + ": not an alexnet4j model file (no " + SETTINGS_ENTRY + ")");
+            }
+            json = ModelSerializer.getObjectFromFile(file.toFile(), SETTINGS_ENTRY);
+        } catch (RuntimeException e) {
+            throw new IOException(file + ": not a readable model file: " + e.getMessage(), e);
+        }
+        return AlexNet.fromSettings(JSON.readValue(json, new TypeReference<Map<String, Object>>() {
+        }));
+    }
+
+    public static Loaded load(Path file, boolean withUpdater) throws IOException {
+        AlexNet net = readSettings(file);
+        ComputationGraph graph = ModelSerializer.restoreComputationGraph(file.toFile(), withUpdater);
+        if (graph.numParams() != net.parameterCount()) {
+            throw new IOException(file + ": graph has " + graph.numParams() + " parameters but its settings describe "
+                    + net.parameterCount());
+        }
+        return new Loaded(net, graph);
+    }
+}
