@@ -19,6 +19,7 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.Arrays;
 import java.util.concurrent.Callable;
 
@@ -77,8 +78,10 @@ class ForwardCommand implements Callable<Integer> {
             graph = loaded.graph();
         } else {
             net = model.build();
+            Map<String, NpyArray> weights = Npz.read(source.weights);
+            TorchLayout.validate(net, weights); // before allocating the graph
             graph = net.newGraph();
-            TorchLayout.load(graph, net, Npz.read(source.weights));
+            TorchLayout.load(graph, net, weights);
         }
         long s = net.inputSize();
         long[] shape = x.shape();

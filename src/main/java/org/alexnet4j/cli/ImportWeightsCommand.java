@@ -2,6 +2,7 @@ package org.alexnet4j.cli;
 
 import org.alexnet4j.model.AlexNet;
 import org.alexnet4j.weights.ModelFiles;
+import org.alexnet4j.weights.NpyArray;
 import org.alexnet4j.weights.Npz;
 import org.alexnet4j.weights.TorchLayout;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -12,6 +13,7 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 @Command(name = "import-weights", mixinStandardHelpOptions = true,
@@ -34,8 +36,10 @@ class ImportWeightsCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Main.initBackend();
         AlexNet net = model.build();
+        Map<String, NpyArray> arrays = Npz.read(weights);
+        TorchLayout.validate(net, arrays); // before allocating the graph
         ComputationGraph graph = net.newGraph();
-        TorchLayout.load(graph, net, Npz.read(weights));
+        TorchLayout.load(graph, net, arrays);
         ModelFiles.save(out, net, graph, false);
         spec.commandLine().getOut().printf("wrote %s: %s net with the weights of %s%n", out, net.variant().id(),
                 weights);

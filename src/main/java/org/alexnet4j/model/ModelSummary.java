@@ -111,15 +111,15 @@ public final class ModelSummary {
     /** A fixed-width table for people. */
     public String toTable() {
         StringBuilder sb = new StringBuilder();
-        String fmt = "%-10s %-14s %-16s %-16s %13s %15s%n";
+        String fmt = "%-10s %-14s %-26s %-12s %13s %15s%n";
         sb.append(String.format(Locale.ROOT, fmt, "layer", "type", "detail", "output", "parameters", "mult-adds"));
-        sb.append("-".repeat(89)).append('\n');
+        sb.append("-".repeat(95)).append('\n');
         for (Row r : rows) {
             sb.append(String.format(Locale.ROOT, fmt, r.name(), r.type(), r.detail(), shape(r.outputShape()),
                     String.format(Locale.ROOT, "%,d", r.parameters()), String.format(Locale.ROOT, "%,d", r.macs())));
         }
-        sb.append("-".repeat(89)).append('\n');
-        sb.append(String.format(Locale.ROOT, "%-58s %13s %15s%n", "total (" + net.variant().id() + ", "
+        sb.append("-".repeat(95)).append('\n');
+        sb.append(String.format(Locale.ROOT, "%-66s %13s %15s%n", "total (" + net.variant().id() + ", "
                         + net.dataFormat() + ")", String.format(Locale.ROOT, "%,d", totalParameters()),
                 String.format(Locale.ROOT, "%,d", totalMacs())));
         return sb.toString();
@@ -164,7 +164,8 @@ public final class ModelSummary {
             return String.format(Locale.ROOT, "%dx%d/%d", s.getKernelSize()[0], s.getKernelSize()[1], s.getStride()[0]);
         } else if (layer instanceof LocalResponseNormalization) {
             LocalResponseNormalization l = (LocalResponseNormalization) layer;
-            return String.format(Locale.ROOT, "n=%d k=%g", (int) l.getN(), l.getK());
+            return "n=" + plain(l.getN()) + " k=" + plain(l.getK()) + " a=" + plain(l.getAlpha()) + " b="
+                    + plain(l.getBeta());
         } else if (layer instanceof DropoutLayer && layer.getIDropout() instanceof Dropout) {
             // DL4J stores the retain probability; show the drop rate, as the paper and PyTorch do
             return String.format(Locale.ROOT, "rate %.2f", 1.0 - ((Dropout) layer.getIDropout()).getP());
@@ -174,6 +175,10 @@ public final class ModelSummary {
             return "tblr " + Arrays.toString(((EdgePadding) layer).getPadding());
         }
         return "";
+    }
+
+    private static String plain(double x) {
+        return new java.math.BigDecimal(Double.toString(x)).stripTrailingZeros().toPlainString();
     }
 
     private static long macsOf(Layer layer, long[] outShape) {

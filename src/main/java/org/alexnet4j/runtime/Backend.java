@@ -95,6 +95,9 @@ public final class Backend {
         }
         sb.append(root.getClass().getSimpleName()).append(": ").append(root.getMessage());
         if (String.valueOf(root.getMessage()).toLowerCase().contains("cuda") || isCudaBuild()) {
+            if (!java.nio.file.Files.exists(java.nio.file.Path.of("/proc/driver/nvidia/version"))) {
+                sb.append("\nNo NVIDIA driver on this machine (no /proc/driver/nvidia, libcuda.so.1 not loadable).");
+            }
             sb.append("\nThis is the CUDA build (mvn -Pcuda). It needs an NVIDIA GPU, a driver for CUDA 11.6 and a GPU of"
                     + " compute capability 3.7 to 8.6: the released nd4j-cuda-11.6 has no code for Hopper (sm_90) or"
                     + " newer. Rebuild without -Pcuda to run on the CPU.");

@@ -32,7 +32,7 @@ public final class ModelFiles {
     public static void save(Path file, AlexNet net, ComputationGraph graph, boolean withUpdater) throws IOException {
         Path dir = file.toAbsolutePath().getParent();
         Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, file.getFileName().toString(), ".tmp");
+        Path tmp = AtomicFiles.tempSibling(file);
         try {
             ModelSerializer.writeModel(graph, tmp.toFile(), withUpdater);
             ModelSerializer.addObjectToFile(tmp.toFile(), SETTINGS_ENTRY, JSON.writeValueAsString(net.settings()));

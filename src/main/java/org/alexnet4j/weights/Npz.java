@@ -53,7 +53,7 @@ public final class Npz {
     public static void write(Path file, Map<String, NpyArray> arrays) throws IOException {
         Path dir = file.toAbsolutePath().getParent();
         Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, file.getFileName().toString(), ".tmp");
+        Path tmp = AtomicFiles.tempSibling(file);
         try {
             try (OutputStream os = Files.newOutputStream(tmp); ZipOutputStream zip = new ZipOutputStream(os)) {
                 zip.setMethod(ZipOutputStream.STORED);

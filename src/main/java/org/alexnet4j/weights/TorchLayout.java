@@ -88,6 +88,16 @@ public final class TorchLayout {
      * @throws IllegalArgumentException if the arrays do not fit this net exactly
      */
     public static void load(ComputationGraph graph, AlexNet net, Map<String, NpyArray> arrays) {
+        validate(net, arrays);
+        assign(graph, net, arrays);
+    }
+
+    /**
+     * Checks that {@code arrays} fit {@code net} exactly (names, float32, shapes, nothing extra), without a graph.
+     *
+     * @throws IllegalArgumentException naming every offending array
+     */
+    public static void validate(AlexNet net, Map<String, NpyArray> arrays) {
         Map<String, long[]> expected = expectedShapes(net);
         List<String> problems = new ArrayList<>();
         for (Map.Entry<String, long[]> e : expected.entrySet()) {
@@ -111,6 +121,9 @@ public final class TorchLayout {
             throw new IllegalArgumentException("Weights do not fit the " + net.variant().id() + " net "
                     + net.settings() + "; nothing was loaded:\n  " + String.join("\n  ", problems));
         }
+    }
+
+    private static void assign(ComputationGraph graph, AlexNet net, Map<String, NpyArray> arrays) {
         // Check the graph side too before assigning (a graph built from another configuration).
         List<Runnable> assignments = new ArrayList<>();
         for (ParamLayer l : net.paramLayers()) {
