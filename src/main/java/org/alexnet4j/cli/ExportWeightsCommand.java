@@ -48,7 +48,10 @@ class ExportWeightsCommand implements Callable<Integer> {
             net = model.build();
             graph = net.newGraph();
         }
-        Npz.write(out, TorchLayout.export(graph, net));
+        var arrays = TorchLayout.export(graph, net);
+        Npz.write(out, arrays);
+        org.slf4j.LoggerFactory.getLogger(ExportWeightsCommand.class).info("exported {} arrays of the {} net to {}",
+                arrays.size(), net.variant().id(), out);
         spec.commandLine().getOut().printf("wrote %s: %s net, %,d parameters%n", out, net.variant().id(),
                 net.parameterCount());
         return 0;

@@ -26,13 +26,45 @@ public class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
+    /** Where log lines also go (DL4J's and ND4J's included); training runs set this to their run directory. */
+    @CommandLine.Option(names = "--log-file", paramLabel = "FILE", scope = CommandLine.ScopeType.INHERIT,
+            description = "Also write the full log (DL4J and ND4J lines included) to FILE.")
+    void setLogFile(java.nio.file.Path file) throws Exception {
+        if (file == null) {
+            return;
+        }
+        if (runLog != null) { // picocli may apply an inherited option more than once
+            runLog.close();
+        }
+        runLog = org.alexnet4j.runtime.RunLog.attach(file);
+    }
+
+    /** The --log-file attachment of the last command line run in this JVM (detached by {@link #run}). */
+    private static AutoCloseable runLog;
+
     public static void main(String[] args) {
         System.exit(run(args));
     }
 
     /** Runs the CLI in-process and returns its exit code (used by tests). */
     public static int run(String... args) {
-        return commandLine().execute(args);
+        return execute(commandLine(), args);
+    }
+
+    /** Executes {@code args} on {@code cl}, then detaches a --log-file log, if any. */
+    public static int execute(CommandLine cl, String... args) {
+        try {
+            return cl.execute(args);
+        } finally {
+            if (runLog != null) {
+                try {
+                    runLog.close();
+                } catch (Exception e) {
+                    cl.getErr().println("alexnet4j: could not close the log file: " + e.getMessage());
+                }
+                runLog = null;
+            }
+        }
     }
 
     public static CommandLine commandLine() {

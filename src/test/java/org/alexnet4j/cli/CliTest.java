@@ -38,7 +38,7 @@ class CliTest {
         StringWriter err = new StringWriter();
         cl.setOut(new PrintWriter(out, true));
         cl.setErr(new PrintWriter(err, true));
-        int exit = cl.execute(args);
+        int exit = Main.execute(cl, args);
         return new Result(exit, out.toString(), err.toString());
     }
 
@@ -171,6 +171,17 @@ class CliTest {
         Result r4 = run(concat(SMALL, "forward", "--input", okInput.toString(), "--output", out.toString()));
         assertThat(r4.exit).isEqualTo(2);
         assertThat(r4.err).contains("--weights").contains("--checkpoint");
+    }
+
+    @Test
+    void logFileReceivesTheCommandsLogLines(@TempDir Path dir) throws IOException {
+        Path log = dir.resolve("run.log");
+        Result r = run(concat(SMALL, "export-weights", "--out", dir.resolve("w.npz").toString(),
+                "--log-file", log.toString()));
+        assertThat(r.exit).as(r.err).isZero();
+        // (DL4J's and ND4J's own lines: RunLogTest; DL4J logs its graph start-up line once per JVM)
+        assertThat(java.nio.file.Files.readString(log)).contains("org.alexnet4j.cli.ExportWeightsCommand")
+                .contains("exported 16 arrays");
     }
 
     @Test
