@@ -5,6 +5,7 @@ import org.alexnet4j.weights.ModelFiles;
 import org.alexnet4j.weights.Npz;
 import org.alexnet4j.weights.TorchLayout;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.alexnet4j.runtime.Backend;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -33,15 +34,11 @@ class ExportWeightsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Main.initBackend();
+        Backend.init();
         AlexNet net;
         ComputationGraph graph;
         if (checkpoint != null) {
-            if (model.anyArchitectureOption()) {
-                throw new IllegalArgumentException("--checkpoint carries its own model settings; drop the model "
-                        + "options");
-            }
-            ModelFiles.Loaded loaded = ModelFiles.load(checkpoint, false);
+            ModelFiles.Loaded loaded = model.loadCheckpoint(checkpoint);
             net = loaded.net();
             graph = loaded.graph();
         } else {

@@ -12,6 +12,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import picocli.CommandLine.ArgGroup;
+import org.alexnet4j.runtime.Backend;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -65,15 +66,11 @@ class ForwardCommand implements Callable<Integer> {
         if (!x.isFloat32()) {
             throw new IllegalArgumentException(input + ": array has dtype " + x.dtype() + ", expected float32 (<f4)");
         }
-        Main.initBackend();
+        Backend.init();
         AlexNet net;
         ComputationGraph graph;
         if (source.checkpoint != null) {
-            if (model.anyArchitectureOption()) {
-                throw new IllegalArgumentException("--checkpoint carries its own model settings; drop the model "
-                        + "options");
-            }
-            ModelFiles.Loaded loaded = ModelFiles.load(source.checkpoint, false);
+            ModelFiles.Loaded loaded = model.loadCheckpoint(source.checkpoint);
             net = loaded.net();
             graph = loaded.graph();
         } else {

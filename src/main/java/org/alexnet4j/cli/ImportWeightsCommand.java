@@ -6,6 +6,7 @@ import org.alexnet4j.weights.NpyArray;
 import org.alexnet4j.weights.Npz;
 import org.alexnet4j.weights.TorchLayout;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.alexnet4j.runtime.Backend;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -34,7 +35,7 @@ class ImportWeightsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Main.initBackend();
+        Backend.init();
         AlexNet net = model.build();
         Map<String, NpyArray> arrays = Npz.read(weights);
         TorchLayout.validate(net, arrays); // before allocating the graph

@@ -1,6 +1,5 @@
 package org.alexnet4j.cli;
 
-import org.alexnet4j.runtime.Backend;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -86,11 +85,6 @@ public class Main implements Runnable {
     @Override
     public void run() {
         spec.commandLine().usage(spec.commandLine().getOut());
-    }
-
-    /** Loads the backend, with the backend's own clear message if it cannot run here. */
-    static void initBackend() {
-        Backend.init();
     }
 
     static final class Version implements CommandLine.IVersionProvider {

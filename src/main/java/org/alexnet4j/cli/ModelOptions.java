@@ -4,8 +4,12 @@ import org.alexnet4j.model.AlexNet;
 import org.alexnet4j.model.Padding;
 import org.alexnet4j.model.Pooling;
 import org.alexnet4j.model.Variant;
+import org.alexnet4j.weights.ModelFiles;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.nio.file.Path;
 
 /** The model-selection options shared by every subcommand that builds a net. */
 public class ModelOptions {
@@ -90,8 +94,19 @@ public class ModelOptions {
         return b.build();
     }
 
+    /**
+     * Loads a model file, which carries its own settings: model options given next to it are refused rather than
+     * silently ignored.
+     */
+    ModelFiles.Loaded loadCheckpoint(Path checkpoint) throws IOException {
+        if (anyArchitectureOption()) {
+            throw new IllegalArgumentException("--checkpoint carries its own model settings; drop the model options");
+        }
+        return ModelFiles.load(checkpoint, false);
+    }
+
     /** True if any option other than --seed was given (used to refuse options that a model file overrides). */
-    boolean anyArchitectureOption() {
+    private boolean anyArchitectureOption() {
         return !"paper".equals(model) || classes != null || width != null || inputSize != null || noLrn
                 || pooling != null || nonOverlapping || towers != null || padding != null || dropout != null
                 || format != null;

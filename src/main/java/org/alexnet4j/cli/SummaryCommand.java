@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import org.alexnet4j.model.AlexNet;
 import org.alexnet4j.model.ModelSummary;
+import org.alexnet4j.runtime.Backend;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -27,7 +28,7 @@ class SummaryCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Main.initBackend();
+        Backend.init();
         AlexNet net = model.build();
         ModelSummary summary = ModelSummary.of(net);
         if (json) {

@@ -61,11 +61,6 @@ public final class Backend {
         return m;
     }
 
-    /** True when running on the CPU backend. */
-    public static boolean isCpu() {
-        return isCpu(init());
-    }
-
     private static boolean isCpu(Map<String, Object> m) {
         return "CPU".equalsIgnoreCase(String.valueOf(m.get("backend")));
     }
