@@ -1,7 +1,5 @@
 package org.alexnet4j.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import org.alexnet4j.model.AlexNet;
 import org.alexnet4j.runtime.Backend;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -33,8 +31,7 @@ class EnvCommand implements Callable<Integer> {
         info.put("maxBytes", System.getProperty("org.bytedeco.javacpp.maxbytes", "default"));
         info.put("maxPhysicalBytes", System.getProperty("org.bytedeco.javacpp.maxphysicalbytes", "default"));
         if (json) {
-            spec.commandLine().getOut().println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
-                    .writeValueAsString(info));
+            spec.commandLine().getOut().println(Json.pretty(info));
         } else {
             info.forEach((k, v) -> spec.commandLine().getOut().printf("%-18s %s%n", k, v));
         }

@@ -1,7 +1,5 @@
 package org.alexnet4j.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import org.alexnet4j.model.AlexNet;
 import org.alexnet4j.model.ModelSummary;
 import org.alexnet4j.runtime.Backend;
@@ -32,8 +30,7 @@ class SummaryCommand implements Callable<Integer> {
         AlexNet net = model.build();
         ModelSummary summary = ModelSummary.of(net);
         if (json) {
-            spec.commandLine().getOut().println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
-                    .writeValueAsString(summary.toMap()));
+            spec.commandLine().getOut().println(Json.pretty(summary.toMap()));
         } else {
             spec.commandLine().getOut().print(summary.toTable());
         }
