@@ -8,9 +8,7 @@ import org.alexnet4j.weights.NpyArray;
 import org.alexnet4j.weights.Npz;
 import org.alexnet4j.weights.TorchLayout;
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 import picocli.CommandLine.ArgGroup;
 import org.alexnet4j.runtime.Backend;
 import picocli.CommandLine.Command;
@@ -86,13 +84,12 @@ class ForwardCommand implements Callable<Integer> {
             throw new IllegalArgumentException(input + ": array has shape " + Arrays.toString(shape)
                     + ", expected NCHW [N, 3, " + s + ", " + s + "] for this " + net.variant().id() + " net");
         }
-        INDArray in = Nd4j.create(x.data(), shape, 'c');
+        INDArray in = x.toINDArray();
         Inference inference = new Inference(graph, net, batch);
         INDArray y = probabilities ? inference.probabilities(in) : inference.logits(in);
-        INDArray f = y.castTo(DataType.FLOAT).dup('c');
-        Npy.write(output, NpyArray.float32(f.shape(), f.data().asFloat()));
+        Npy.write(output, NpyArray.of(y));
         spec.commandLine().getOut().printf("wrote %s: %s [%d, %d]%n", output,
-                probabilities ? "probabilities" : "logits", f.size(0), f.size(1));
+                probabilities ? "probabilities" : "logits", y.size(0), y.size(1));
         return 0;
     }
 }

@@ -1,5 +1,9 @@
 package org.alexnet4j.weights;
 
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
 import java.util.Arrays;
 
 /**
@@ -22,6 +26,20 @@ public record NpyArray(String dtype, long[] shape, float[] data) {
     /** A float32 array. */
     public static NpyArray float32(long[] shape, float[] data) {
         return new NpyArray(FLOAT32, shape, data);
+    }
+
+    /** A float32 copy of an ND4J array (any data type, any ordering), in C order. */
+    public static NpyArray of(INDArray array) {
+        INDArray f = array.castTo(DataType.FLOAT).dup('c');
+        return float32(f.shape(), f.data().asFloat());
+    }
+
+    /** This float32 array as a new ND4J array of the same shape. */
+    public INDArray toINDArray() {
+        if (!isFloat32()) {
+            throw new IllegalStateException("only float32 arrays convert to ND4J, this is " + dtype);
+        }
+        return Nd4j.create(data, shape, 'c');
     }
 
     public boolean isFloat32() {

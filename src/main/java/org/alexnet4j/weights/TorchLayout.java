@@ -6,7 +6,6 @@ import org.alexnet4j.model.Variant;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
@@ -75,8 +74,8 @@ public final class TorchLayout {
                 biases.add(param(graph, p, "b").reshape(-1));
             }
             INDArray b = biases.size() == 1 ? biases.get(0) : Nd4j.concat(0, biases.toArray(new INDArray[0]));
-            out.put(k + ".weight", toNpy(w));
-            out.put(k + ".bias", toNpy(b));
+            out.put(k + ".weight", NpyArray.of(w));
+            out.put(k + ".bias", NpyArray.of(b));
         }
         return out;
     }
@@ -128,8 +127,8 @@ public final class TorchLayout {
         List<Runnable> assignments = new ArrayList<>();
         for (ParamLayer l : net.paramLayers()) {
             String k = key(net, l);
-            INDArray w = toArray(arrays.get(k + ".weight"));
-            INDArray b = toArray(arrays.get(k + ".bias"));
+            INDArray w = arrays.get(k + ".weight").toINDArray();
+            INDArray b = arrays.get(k + ".bias").toINDArray();
             if (!l.convolution()) {
                 w = torchDenseToDl4j(w, l, net.dataFormat());
             }
@@ -192,12 +191,4 @@ public final class TorchLayout {
         return p;
     }
 
-    private static NpyArray toNpy(INDArray a) {
-        INDArray f = a.castTo(DataType.FLOAT).dup('c');
-        return NpyArray.float32(f.shape(), f.data().asFloat());
-    }
-
-    static INDArray toArray(NpyArray a) {
-        return Nd4j.create(a.data(), a.shape(), 'c');
-    }
 }

@@ -102,7 +102,7 @@ class CliTest {
 
         INDArray x = TestNets.input(3, 227, 50, 1);
         Path xin = dir.resolve("x.npy");
-        Npy.write(xin, NpyArray.float32(x.shape(), x.dup('c').data().asFloat()));
+        Npy.write(xin, NpyArray.of(x));
         Path y1 = dir.resolve("y1.npy");
         Path y2 = dir.resolve("y2.npy");
         Path p = dir.resolve("p.npy");
