@@ -19,7 +19,6 @@ import picocli.CommandLine.Model.CommandSpec;
 
 import java.nio.file.Path;
 import java.util.Map;
-import java.util.Arrays;
 import java.util.concurrent.Callable;
 
 @Command(name = "forward", mixinStandardHelpOptions = true,
@@ -78,11 +77,9 @@ class ForwardCommand implements Callable<Integer> {
             graph = net.newGraph();
             TorchLayout.load(graph, net, weights);
         }
-        long s = net.inputSize();
-        long[] shape = x.shape();
-        if (shape.length != 4 || shape[1] != 3 || shape[2] != s || shape[3] != s || shape[0] < 1) {
-            throw new IllegalArgumentException(input + ": array has shape " + Arrays.toString(shape)
-                    + ", expected NCHW [N, 3, " + s + ", " + s + "] for this " + net.variant().id() + " net");
+        String problem = Inference.inputShapeProblem(net, x.shape());
+        if (problem != null) {
+            throw new IllegalArgumentException(input + ": array " + problem);
         }
         INDArray in = x.toINDArray();
         Inference inference = new Inference(graph, net, batch);

@@ -70,14 +70,22 @@ public final class Inference {
     }
 
     private void checkInput(INDArray x) {
+        String problem = inputShapeProblem(net, x.shape());
+        if (problem != null) {
+            throw new IllegalArgumentException("input " + problem);
+        }
+    }
+
+    /**
+     * What is wrong with an input of {@code shape} for {@code net} ("has shape [...], expected NCHW [N, 3, S, S] for
+     * this ... net"), or null if it is a non-empty NCHW batch of the net's input size.
+     */
+    public static String inputShapeProblem(AlexNet net, long[] shape) {
         long s = net.inputSize();
-        long[] shape = x.shape();
-        if (shape.length != 4 || shape[1] != 3 || shape[2] != s || shape[3] != s) {
-            throw new IllegalArgumentException("input must be NCHW [N, 3, " + s + ", " + s + "] for this "
-                    + net.variant().id() + " net, got " + Arrays.toString(shape));
+        if (shape.length == 4 && shape[0] >= 1 && shape[1] == 3 && shape[2] == s && shape[3] == s) {
+            return null;
         }
-        if (shape[0] < 1) {
-            throw new IllegalArgumentException("input holds no examples");
-        }
+        return "has shape " + Arrays.toString(shape) + ", expected NCHW [N, 3, " + s + ", " + s + "] with N >= 1 "
+                + "for this " + net.variant().id() + " net";
     }
 }
