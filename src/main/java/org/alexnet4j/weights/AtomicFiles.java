@@ -1,19 +1,38 @@
 package org.alexnet4j.weights;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.UUID;
 
 /**
- * Names for write-then-rename: a temporary file in the target's own directory (so the final move is atomic on the
- * same file system), created by the writer with the process's normal permissions (unlike
+ * Write-then-rename: a file is written under a temporary name in its own directory (so the final move is atomic on
+ * the same file system) and moved into place only when complete, so a crash or a full disk never leaves a
+ * half-written file under the final name. The temporary file gets the process's normal permissions (unlike
  * {@code Files.createTempFile}, which makes files readable by the owner only).
  */
-final class AtomicFiles {
+public final class AtomicFiles {
     private AtomicFiles() {
     }
 
-    static Path tempSibling(Path file) {
+    /** Writes what {@code writer} puts at the path it is given, then moves it to {@code file}, replacing it. */
+    public static void write(Path file, Writer writer) throws IOException {
         Path abs = file.toAbsolutePath();
-        return abs.resolveSibling("." + abs.getFileName() + "." + UUID.randomUUID().toString().substring(0, 8) + ".tmp");
+        Files.createDirectories(abs.getParent());
+        Path tmp = abs.resolveSibling("." + abs.getFileName() + "." + UUID.randomUUID().toString().substring(0, 8)
+                + ".tmp");
+        try {
+            writer.writeTo(tmp);
+            Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    /** Writes a complete file at the given (temporary) path. */
+    @FunctionalInterface
+    public interface Writer {
+        void writeTo(Path path) throws IOException;
     }
 }

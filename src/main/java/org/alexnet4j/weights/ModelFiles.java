@@ -9,7 +9,6 @@ import org.deeplearning4j.util.ModelSerializer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Map;
 
 /**
@@ -30,16 +29,11 @@ public final class ModelFiles {
     }
 
     public static void save(Path file, AlexNet net, ComputationGraph graph, boolean withUpdater) throws IOException {
-        Path dir = file.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        Path tmp = AtomicFiles.tempSibling(file);
-        try {
+        String settings = JSON.writeValueAsString(net.settings());
+        AtomicFiles.write(file, tmp -> {
             ModelSerializer.writeModel(graph, tmp.toFile(), withUpdater);
-            ModelSerializer.addObjectToFile(tmp.toFile(), SETTINGS_ENTRY, JSON.writeValueAsString(net.settings()));
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+            ModelSerializer.addObjectToFile(tmp.toFile(), SETTINGS_ENTRY, settings);
+        });
     }
 
     /** The settings stored in a model file. */

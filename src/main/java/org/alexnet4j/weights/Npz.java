@@ -5,7 +5,6 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Enumeration;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -51,10 +50,7 @@ public final class Npz {
 
     /** Writes {@code arrays} as an uncompressed .npz, replacing {@code file} atomically. */
     public static void write(Path file, Map<String, NpyArray> arrays) throws IOException {
-        Path dir = file.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        Path tmp = AtomicFiles.tempSibling(file);
-        try {
+        AtomicFiles.write(file, tmp -> {
             try (OutputStream os = Files.newOutputStream(tmp); ZipOutputStream zip = new ZipOutputStream(os)) {
                 zip.setMethod(ZipOutputStream.STORED);
                 for (Map.Entry<String, NpyArray> a : arrays.entrySet()) {
@@ -70,9 +66,6 @@ public final class Npz {
                     zip.closeEntry();
                 }
             }
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        });
     }
 }
