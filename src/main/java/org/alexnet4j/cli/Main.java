@@ -19,6 +19,10 @@ import java.io.PrintWriter;
                 ForwardCommand.class,
                 SampleInputCommand.class,
                 EnvCommand.class,
+                SynthCommand.class,
+                ManifestCommand.class,
+                PrepareCommand.class,
+                BenchDataCommand.class,
                 CommandLine.HelpCommand.class})
 public class Main implements Runnable {
 

@@ -51,6 +51,7 @@ public final class Backend {
         m.put("blas", env.getProperty("blas.vendor", "unknown"));
         m.put("ompThreads", env.get("omp.threads"));
         m.put("cores", Runtime.getRuntime().availableProcessors());
+        m.put("cpu", cpuModel());
         m.put("helpersRequested", !Boolean.parseBoolean(System.getProperty(HELPERS_DISABLE)));
         m.put("oneDNN", isCpu(m) && BaseMKLDNNHelper.mklDnnEnabled());
         m.put("dataType", Nd4j.dataType().name());
@@ -59,6 +60,20 @@ public final class Backend {
         log.info("ND4J backend {}: BLAS {}, {} threads, oneDNN helpers {}", m.get("backend"), m.get("blas"),
                 m.get("ompThreads"), Boolean.TRUE.equals(m.get("oneDNN")) ? "on" : "off");
         return m;
+    }
+
+    /** The CPU model from /proc/cpuinfo (Linux), or os.arch elsewhere: benchmark records name the machine. */
+    public static String cpuModel() {
+        try {
+            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/cpuinfo"))) {
+                if (line.startsWith("model name")) {
+                    return line.substring(line.indexOf(':') + 1).trim();
+                }
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            // not Linux: fall through
+        }
+        return System.getProperty("os.arch");
     }
 
     private static boolean isCpu(Map<String, Object> m) {

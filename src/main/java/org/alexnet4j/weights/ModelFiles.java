@@ -1,5 +1,6 @@
 package org.alexnet4j.weights;
 
+import org.alexnet4j.util.AtomicFiles;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.alexnet4j.model.AlexNet;

@@ -1,5 +1,6 @@
 package org.alexnet4j.weights;
 
+import org.alexnet4j.util.AtomicFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;

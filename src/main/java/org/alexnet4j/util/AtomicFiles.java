@@ -1,4 +1,4 @@
-package org.alexnet4j.weights;
+package org.alexnet4j.util;
 
 import java.io.IOException;
 import java.nio.file.Files;

@@ -1,0 +1,52 @@
+package org.alexnet4j.data;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** Opening a dataset the way the CLI takes it: a raw ILSVRC2012-layout directory or a prepared cache. */
+public final class Datasets {
+    private static final Logger log = LoggerFactory.getLogger(Datasets.class);
+    public static final String MANIFEST_FILE = "manifest.tsv";
+
+    private Datasets() {
+    }
+
+    /**
+     * The manifest of a raw dataset: {@code manifest} if given, else {@code DIR/manifest.tsv} if present, else one
+     * built now (and not written: the data directory may be read-only).
+     */
+    public static Manifest manifest(Path data, Path manifest, Path valLabels, int threads) throws IOException {
+        if (manifest != null) {
+            return Manifest.read(manifest);
+        }
+        Path standard = data.resolve(MANIFEST_FILE);
+        if (Files.isRegularFile(standard)) {
+            log.info("using the manifest {}", standard);
+            return Manifest.read(standard);
+        }
+        long t = System.nanoTime();
+        Manifest m = Manifest.build(data, valLabels == null ? null : Manifest.readValLabels(valLabels), threads);
+        log.info("indexed {}: {} images, {} classes in {} s (save it with 'alexnet4j manifest build')", data,
+                m.entries().size(), m.wnids().size(), String.format("%.1f", (System.nanoTime() - t) / 1e9));
+        return m;
+    }
+
+    /**
+     * One split of a dataset: a prepared cache's images if {@code data} is a cache, else the original files (each
+     * decoded and brought to S x S on every access).
+     */
+    public static ImageSource open(Path data, String split, int threads) throws IOException {
+        if (PreparedCache.isCache(data)) {
+            return PreparedCache.open(data).split(split);
+        }
+        if (Files.exists(data.resolve("prepare.json"))) {
+            throw new IllegalArgumentException(data + " is an unfinished prepared cache; run 'alexnet4j prepare' "
+                    + "again with the same --out to finish it");
+        }
+        return new FileImageSource(data, manifest(data, null, null, threads), split, 256, threads);
+    }
+}

@@ -1,0 +1,92 @@
+package org.alexnet4j.data.transforms;
+
+import org.alexnet4j.data.DatasetStats;
+
+import java.util.Arrays;
+
+/**
+ * The last step of every view: how a pixel value v (0..1 scale, after lighting) becomes a network input.
+ * <ul>
+ *   <li>{@link #meanImage}: the paper's (section 2) "subtract the mean activity over the training set from each
+ *   pixel": {@code 255 * (v - mean[c][y][x])}, the per-pixel mean image taken at the same source pixel as the value
+ *   (a crop of the mean, mirrored with the view, as Caffe and cuda-convnet do), on the 0..255 scale the paper's
+ *   initialisation was made for.</li>
+ *   <li>{@link #channelMeanStd}: torchvision's {@code (v - mean[c]) / std[c]} per channel.</li>
+ * </ul>
+ */
+public final class Normalization {
+    /** The selectable kinds. */
+    public enum Kind { MEAN_IMAGE, CHANNEL }
+
+    private final Kind kind;
+    private final int size;
+    private final float[] meanImage; // CHW, 0..1, only for MEAN_IMAGE
+    private final float[] mean = new float[3];
+    private final float[] scale = new float[3];
+
+    private Normalization(Kind kind, int size, float[] meanImage, double[] mean, double[] scale) {
+        this.kind = kind;
+        this.size = size;
+        this.meanImage = meanImage;
+        for (int c = 0; c < 3; c++) {
+            this.mean[c] = (float) mean[c];
+            this.scale[c] = (float) scale[c];
+        }
+    }
+
+    /** The paper's mean-image subtraction, output on the 0..255 scale. */
+    public static Normalization meanImage(DatasetStats stats) {
+        int s = stats.size();
+        if (stats.meanImage().length != 3 * s * s) {
+            throw new IllegalArgumentException("mean image must be 3x" + s + "x" + s);
+        }
+        return new Normalization(Kind.MEAN_IMAGE, s, stats.meanImage(), stats.channelMean(),
+                new double[]{255, 255, 255});
+    }
+
+    /** Per-channel {@code (v - mean) / std}. */
+    public static Normalization channelMeanStd(double[] mean, double[] std) {
+        if (mean.length != 3 || std.length != 3) {
+            throw new IllegalArgumentException("need 3 channel means and 3 stds");
+        }
+        double[] inv = new double[3];
+        for (int c = 0; c < 3; c++) {
+            if (!(std[c] > 0)) {
+                throw new IllegalArgumentException("channel std must be positive, got " + Arrays.toString(std));
+            }
+            inv[c] = 1 / std[c];
+        }
+        return new Normalization(Kind.CHANNEL, 0, null, mean, inv);
+    }
+
+    public static Normalization of(Kind kind, DatasetStats stats) {
+        return kind == Kind.MEAN_IMAGE ? meanImage(stats) : channelMeanStd(stats.channelMean(), stats.channelStd());
+    }
+
+    public Kind kind() {
+        return kind;
+    }
+
+    /** Source image side the mean image applies to (0 for per-channel normalization). */
+    public int size() {
+        return size;
+    }
+
+    /** Normalized value of v at source pixel (x, y), channel c. */
+    public float apply(int c, int x, int y, float v) {
+        float m = meanImage != null ? meanImage[(c * size + y) * size + x] : mean[c];
+        return (v - m) * scale[c];
+    }
+
+    float[] meanImage() {
+        return meanImage;
+    }
+
+    float mean(int c) {
+        return mean[c];
+    }
+
+    float scale(int c) {
+        return scale[c];
+    }
+}

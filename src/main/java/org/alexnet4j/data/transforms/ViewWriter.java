@@ -1,0 +1,62 @@
+package org.alexnet4j.data.transforms;
+
+import org.alexnet4j.data.RgbImage;
+
+/**
+ * Writes one view of a preprocessed S x S image as a CHW float tensor: the crop (with its mirror), the lighting
+ * offset and the normalization fused into one pass over the output, so no intermediate images are made. Equivalent
+ * to applying {@link Crop}, {@link HorizontalFlip}, {@link PcaLighting} and {@link Normalization} one after another
+ * (the tests check each against that definition).
+ */
+public final class ViewWriter {
+    private ViewWriter() {
+    }
+
+    /**
+     * @param lighting RGB offset on the 0..1 scale (from {@link PcaLighting#offset}); null for none
+     * @param dst      receives {@code 3 * size * size} floats from {@code dstOffset}, channel-major (R, G, B planes)
+     */
+    public static void write(RgbImage src, Crop crop, float[] lighting, Normalization norm, float[] dst,
+                             int dstOffset) {
+        int s = src.width();
+        if (src.height() != s) {
+            throw new IllegalArgumentException("views are taken from square images, got " + s + "x" + src.height());
+        }
+        crop.checkFits(s);
+        if (norm.size() != 0 && norm.size() != s) {
+            throw new IllegalArgumentException("the mean image is " + norm.size() + "x" + norm.size()
+                    + " but the image is " + s + "x" + s);
+        }
+        byte[] px = src.pixels();
+        float[] meanImage = norm.meanImage();
+        int n = crop.size();
+        int o = dstOffset;
+        final float inv255 = 1f / 255f;
+        for (int c = 0; c < 3; c++) {
+            float off = lighting == null ? 0f : lighting[c];
+            float scale = norm.scale(c);
+            float mc = norm.mean(c);
+            for (int y = 0; y < n; y++) {
+                int sy = crop.y() + y;
+                int rowBase = sy * s;
+                if (!crop.mirror()) {
+                    int sx0 = crop.x();
+                    for (int x = 0; x < n; x++) {
+                        int sp = rowBase + sx0 + x;
+                        float v = (px[sp * 3 + c] & 0xFF) * inv255 + off;
+                        float m = meanImage != null ? meanImage[c * s * s + sp] : mc;
+                        dst[o++] = (v - m) * scale;
+                    }
+                } else {
+                    int sxLast = crop.x() + n - 1;
+                    for (int x = 0; x < n; x++) {
+                        int sp = rowBase + sxLast - x;
+                        float v = (px[sp * 3 + c] & 0xFF) * inv255 + off;
+                        float m = meanImage != null ? meanImage[c * s * s + sp] : mc;
+                        dst[o++] = (v - m) * scale;
+                    }
+                }
+            }
+        }
+    }
+}
