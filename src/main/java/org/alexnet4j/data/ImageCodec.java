@@ -95,14 +95,20 @@ public final class ImageCodec {
 
     /** Decodes an image that is already the cache's size (no checks beyond OpenCV's). */
     public static RgbImage decodeCached(ByteBuffer direct, int length) throws DecodeException {
+        Mat[] scratch = SCRATCH.get(); // per-thread output Mats: no native allocation per image
         try (BytePointer p = new BytePointer(direct); Mat buf = new Mat(1, length, opencv_core.CV_8UC1, p);
-             Mat bgr = imdecode(buf, IMREAD_COLOR | IMREAD_IGNORE_ORIENTATION)) {
+             Mat bgr = imdecode(buf, IMREAD_COLOR | IMREAD_IGNORE_ORIENTATION, scratch[0])) {
             if (bgr.empty()) {
                 throw new DecodeException("cached image does not decode (cache damaged?)");
             }
-            return toRgb(bgr, 0, 0, bgr.cols(), bgr.rows());
+            cvtColor(bgr, scratch[1], COLOR_BGR2RGB);
+            byte[] out = new byte[bgr.cols() * bgr.rows() * 3];
+            scratch[1].data().get(out);
+            return new RgbImage(bgr.cols(), bgr.rows(), out);
         }
     }
+
+    private static final ThreadLocal<Mat[]> SCRATCH = ThreadLocal.withInitial(() -> new Mat[]{new Mat(), new Mat()});
 
     /** The paper's preprocessing on an already decoded image. */
     public static RgbImage centered(RgbImage image, int size) {

@@ -4,7 +4,6 @@ import org.alexnet4j.data.transforms.Preset;
 import org.alexnet4j.data.transforms.ViewWriter;
 import org.alexnet4j.util.OffHeap;
 import org.alexnet4j.util.Parallel;
-import org.bytedeco.javacpp.FloatPointer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
@@ -273,8 +272,7 @@ public final class ImageNetIterator implements DataSetIterator, AutoCloseable {
             buffers = new INDArray[]{OffHeap.floatArray(fullRows, 3, crop, crop), OffHeap.floatArray(fullRows, classes)};
         }
         INDArray features = buffers[0];
-        FloatPointer dst = OffHeap.pointer(features);
-        float[] tmp = new float[viewLength];
+        java.nio.FloatBuffer dst = OffHeap.buffer(features);
         List<Integer> labels = new ArrayList<>(to - from);
         int rows = 0;
         for (int pos = from; pos < to; pos++) {
@@ -288,8 +286,7 @@ public final class ImageNetIterator implements DataSetIterator, AutoCloseable {
             }
             SplittableRandom rng = new SplittableRandom(Seeds.mix(options.seed(), e, pos));
             for (Preset.View v : preset.views(image.width(), rng)) {
-                ViewWriter.write(image, v.crop(), v.lighting(), preset.normalization(), tmp, 0);
-                dst.position((long) rows * viewLength).put(tmp, 0, viewLength);
+                ViewWriter.write(image, v.crop(), v.lighting(), preset.normalization(), dst, rows * viewLength);
                 labels.add(source.label(i));
                 rows++;
             }

@@ -31,6 +31,15 @@ public final class OffHeap {
         return Nd4j.create(buffer, shape, Nd4j.getStrides(shape, 'c'), 0, 'c', DataType.FLOAT);
     }
 
+    /** A direct buffer over a C-order float array's memory (native byte order), to fill it from Java. */
+    public static java.nio.FloatBuffer buffer(INDArray array) {
+        long n = array.length();
+        if (n > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("array too large for a buffer view: " + n + " floats");
+        }
+        return new FloatPointer(array.data().addressPointer()).capacity(n).asBuffer();
+    }
+
     /** The native address of a float array's first element, as a pointer to fill it from Java arrays. */
     public static FloatPointer pointer(INDArray array) {
         return new FloatPointer(array.data().addressPointer());

@@ -2,6 +2,8 @@ package org.alexnet4j.data.transforms;
 
 import org.alexnet4j.data.RgbImage;
 
+import java.nio.FloatBuffer;
+
 /**
  * Writes one view of a preprocessed S x S image as a CHW float tensor: the crop (with its mirror), the lighting
  * offset and the normalization fused into one pass over the output, so no intermediate images are made. Equivalent
@@ -18,6 +20,15 @@ public final class ViewWriter {
      */
     public static void write(RgbImage src, Crop crop, float[] lighting, Normalization norm, float[] dst,
                              int dstOffset) {
+        write(src, crop, lighting, norm, FloatBuffer.wrap(dst), dstOffset);
+    }
+
+    /**
+     * The same into a buffer, e.g. a direct view of an ND4J batch array: rows are assembled in a small array that
+     * stays in L1 and copied out in bulk, so each output value is written to memory once.
+     */
+    public static void write(RgbImage src, Crop crop, float[] lighting, Normalization norm, FloatBuffer dst,
+                             int dstOffset) {
         int s = src.width();
         if (src.height() != s) {
             throw new IllegalArgumentException("views are taken from square images, got " + s + "x" + src.height());
@@ -30,32 +41,34 @@ public final class ViewWriter {
         byte[] px = src.pixels();
         float[] meanImage = norm.meanImage();
         int n = crop.size();
+        float[] row = new float[n];
         int o = dstOffset;
         final float inv255 = 1f / 255f;
         for (int c = 0; c < 3; c++) {
             float off = lighting == null ? 0f : lighting[c];
             float scale = norm.scale(c);
             float mc = norm.mean(c);
+            int plane = c * s * s;
             for (int y = 0; y < n; y++) {
-                int sy = crop.y() + y;
-                int rowBase = sy * s;
-                if (!crop.mirror()) {
-                    int sx0 = crop.x();
-                    for (int x = 0; x < n; x++) {
-                        int sp = rowBase + sx0 + x;
-                        float v = (px[sp * 3 + c] & 0xFF) * inv255 + off;
-                        float m = meanImage != null ? meanImage[c * s * s + sp] : mc;
-                        dst[o++] = (v - m) * scale;
+                int rowBase = (crop.y() + y) * s;
+                int first = rowBase + crop.x();
+                int step = 1;
+                if (crop.mirror()) {
+                    first = rowBase + crop.x() + n - 1;
+                    step = -1;
+                }
+                int sp = first;
+                if (meanImage != null) {
+                    for (int x = 0; x < n; x++, sp += step) {
+                        row[x] = ((px[sp * 3 + c] & 0xFF) * inv255 + off - meanImage[plane + sp]) * scale;
                     }
                 } else {
-                    int sxLast = crop.x() + n - 1;
-                    for (int x = 0; x < n; x++) {
-                        int sp = rowBase + sxLast - x;
-                        float v = (px[sp * 3 + c] & 0xFF) * inv255 + off;
-                        float m = meanImage != null ? meanImage[c * s * s + sp] : mc;
-                        dst[o++] = (v - m) * scale;
+                    for (int x = 0; x < n; x++, sp += step) {
+                        row[x] = ((px[sp * 3 + c] & 0xFF) * inv255 + off - mc) * scale;
                     }
                 }
+                dst.put(o, row, 0, n);
+                o += n;
             }
         }
     }
