@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The main job on a fresh machine: build, check the backend, and run the paper net end to end.
+# The main job on a fresh machine: build, check the backend, run the paper net end to end, and run the ImageNet
+# pipeline on a generated ImageNet-shaped dataset (ImageNet itself cannot be shipped).
 # Usage: scripts/quickstart.sh [OUT_DIR]        (default: runs/quickstart)
 set -euo pipefail
 ROOT="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
@@ -26,6 +27,25 @@ echo "== 4. a forward pass on 8 generated 227x227 images (alexnet4j forward)"
 "$A" sample-input --count 8 --seed 1 --out "$OUT/images.npy"
 "$A" forward --checkpoint "$OUT/paper-init.zip" --input "$OUT/images.npy" --output "$OUT/probabilities.npy" \
   --probabilities
+
+echo
+echo "== 5. a generated ImageNet-shaped dataset in the ILSVRC2012 layout, with ImageNet's odd files (alexnet4j synth)"
+rm -rf "$OUT/data" "$OUT/cache"
+"$A" synth --out "$OUT/data" --classes 10 --train-per-class 100 --val-per-class 20 --odd-files --seed 1
+
+echo
+echo "== 6. its manifest, and a check of every file (the truncated and the empty file are reported)"
+"$A" manifest build --data "$OUT/data"
+"$A" manifest verify --data "$OUT/data" || echo "(expected: the two broken odd files are reported)"
+
+echo
+echo "== 7. the paper's preprocessing once: shorter side 256, central 256x256, into a cache with the training"
+echo "      set's mean image and RGB PCA (alexnet4j prepare)"
+"$A" prepare --data "$OUT/data" --out "$OUT/cache"
+
+echo
+echo "== 8. input pipeline speed: original JPEGs vs the prepared cache vs DataVec's stock reader (alexnet4j bench-data)"
+"$A" bench-data --data "$OUT/data" --cache "$OUT/cache" --images 1000
 
 echo
 echo "quickstart finished in $(( $(date +%s) - start )) s; files in $OUT:"

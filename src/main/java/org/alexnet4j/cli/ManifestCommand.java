@@ -27,10 +27,6 @@ class ManifestCommand implements Runnable {
         spec.commandLine().usage(spec.commandLine().getOut());
     }
 
-    static int threads(Integer threads) {
-        return threads != null ? threads : Runtime.getRuntime().availableProcessors();
-    }
-
     @Command(name = "build", mixinStandardHelpOptions = true,
             description = {"Write a manifest (split, relative path, class index, wnid, bytes, width, height) of DIR: "
                     + "train/<wnid>/*.JPEG and val/ flat (labels from the shipped ILSVRC2012 validation labels or "
@@ -46,8 +42,9 @@ class ManifestCommand implements Runnable {
                 description = "Labels for a flat val/ ('file<TAB>wnid' lines) instead of ILSVRC2012's.")
         Path valLabels;
 
-        @Option(names = "--threads", paramLabel = "N", description = "Threads (default: all cores).")
-        Integer threads;
+        @picocli.CommandLine.Mixin
+
+        ThreadsOption threads;
 
         @Spec
         CommandSpec spec;
@@ -55,7 +52,7 @@ class ManifestCommand implements Runnable {
         @Override
         public Integer call() throws Exception {
             Manifest m = Manifest.build(data, valLabels == null ? null : Manifest.readValLabels(valLabels),
-                    threads(threads));
+                    threads.count());
             Path file = out != null ? out : data.resolve(Datasets.MANIFEST_FILE);
             m.write(file);
             Map<String, Integer> perSplit = new LinkedHashMap<>();
@@ -84,8 +81,9 @@ class ManifestCommand implements Runnable {
                         + "ILSVRC2012_devkit_t12.tar.gz: check their md5 against the published values.")
         Path archives;
 
-        @Option(names = "--threads", paramLabel = "N", description = "Threads (default: all cores).")
-        Integer threads;
+        @picocli.CommandLine.Mixin
+
+        ThreadsOption threads;
 
         @Option(names = "--json", description = "Print the report as JSON.")
         boolean json;
@@ -101,7 +99,7 @@ class ManifestCommand implements Runnable {
                         + "--data " + data + "' first or give --manifest");
             }
             ManifestVerifier.Report r = ManifestVerifier.verify(data, Manifest.read(file), decode, archives,
-                    threads(threads));
+                    threads.count());
             PrintWriter out = spec.commandLine().getOut();
             if (json) {
                 out.println(Json.pretty(r));

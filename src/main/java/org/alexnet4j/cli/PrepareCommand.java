@@ -51,8 +51,9 @@ class PrepareCommand implements Callable<Integer> {
             description = "Images per shard (default: automatic, 64..1024).")
     int shardSize;
 
-    @Option(names = "--threads", paramLabel = "N", description = "Threads (default: all cores).")
-    Integer threads;
+    @picocli.CommandLine.Mixin
+
+    ThreadsOption threads;
 
     @Option(names = "--strict", description = "Stop at the first unreadable file instead of skipping it.")
     boolean strict;
@@ -62,7 +63,7 @@ class PrepareCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        int t = ManifestCommand.threads(threads);
+        int t = threads.count();
         Manifest m = Datasets.manifest(data, manifest, valLabels, t);
         PreparedCache.Summary s = PreparedCache.prepare(data, m, out,
                 new PreparedCache.Options(size, format, quality, shardSize, t, strict));

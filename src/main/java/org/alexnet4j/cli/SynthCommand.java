@@ -41,8 +41,9 @@ class SynthCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "1", paramLabel = "S", description = "Random seed (default: ${DEFAULT-VALUE}).")
     long seed;
 
-    @Option(names = "--threads", paramLabel = "N", description = "Worker threads (default: all cores).")
-    Integer threads;
+    @picocli.CommandLine.Mixin
+
+    ThreadsOption threads;
 
     @Spec
     CommandSpec spec;
@@ -52,7 +53,7 @@ class SynthCommand implements Callable<Integer> {
         if (!valLayout.equals("flat") && !valLayout.equals("folders")) {
             throw new IllegalArgumentException("--val-layout must be flat or folders, got " + valLayout);
         }
-        int t = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+        int t = threads.count();
         SyntheticImageNet.Result r = SyntheticImageNet.generate(out, new SyntheticImageNet.Options(classes,
                 trainPerClass, valPerClass, seed, oddFiles, valLayout.equals("flat"), t));
         spec.commandLine().getOut().printf("wrote %s: %d classes, %d train and %d val images%s%n", out,

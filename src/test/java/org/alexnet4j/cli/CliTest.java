@@ -27,20 +27,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** The CLI in-process: what a user types, what they read, and the files they get. */
 class CliTest {
+    private static CliRunner.Result run(String... args) {
+        return CliRunner.run(args);
+    }
+
     private static final String[] SMALL = {"--width", "0.25", "--classes", "10"};
 
-    private record Result(int exit, String out, String err) {
-    }
-
-    private static Result run(String... args) {
-        CommandLine cl = Main.commandLine();
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        cl.setOut(new PrintWriter(out, true));
-        cl.setErr(new PrintWriter(err, true));
-        int exit = Main.execute(cl, args);
-        return new Result(exit, out.toString(), err.toString());
-    }
 
     private static String[] concat(String[] a, String... b) {
         String[] r = new String[a.length + b.length];
@@ -50,18 +42,19 @@ class CliTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"summary", "export-weights", "import-weights", "forward", "sample-input", "env"})
+    @ValueSource(strings = {"summary", "export-weights", "import-weights", "forward", "sample-input", "env", "synth",
+            "manifest", "prepare", "bench-data"})
     void everySubcommandHasHelp(String command) {
-        Result r = run(command, "--help");
-        assertThat(r.exit).isZero();
-        assertThat(r.out).contains("Usage: alexnet4j " + command);
+        CliRunner.Result r = run(command, "--help");
+        assertThat(r.exit()).isZero();
+        assertThat(r.out()).contains("Usage: alexnet4j " + command);
     }
 
     @Test
     void summaryJsonHasTheDocumentedShape() throws IOException {
-        Result r = run("summary", "--json");
-        assertThat(r.exit).as(r.err).isZero();
-        JsonNode j = new ObjectMapper().readTree(r.out);
+        CliRunner.Result r = run("summary", "--json");
+        assertThat(r.exit()).as(r.err()).isZero();
+        JsonNode j = new ObjectMapper().readTree(r.out());
         assertThat(j.get("model").asText()).isEqualTo("paper");
         assertThat(j.get("parameters").asLong()).isEqualTo(60_965_224L);
         JsonNode conv1a = j.get("layers").get(1);
@@ -70,33 +63,33 @@ class CliTest {
         assertThat(conv1a.get("outputShape").toString()).isEqualTo("[48,55,55]");
         assertThat(conv1a.get("parameters").asLong()).isEqualTo(17_472L);
 
-        Result tv = run("summary", "--model", "torchvision", "--json");
-        assertThat(new ObjectMapper().readTree(tv.out).get("parameters").asLong()).isEqualTo(61_100_840L);
-        Result table = run("summary", "--towers", "1");
-        assertThat(table.out).contains("conv2 ").contains("62,378,344");
+        CliRunner.Result tv = run("summary", "--model", "torchvision", "--json");
+        assertThat(new ObjectMapper().readTree(tv.out()).get("parameters").asLong()).isEqualTo(61_100_840L);
+        CliRunner.Result table = run("summary", "--towers", "1");
+        assertThat(table.out()).contains("conv2 ").contains("62,378,344");
     }
 
     @Test
     void badModelOptionsGetAClearMessage() {
-        Result r = run("summary", "--model", "vgg16");
-        assertThat(r.exit).isEqualTo(1);
-        assertThat(r.err).contains("Unknown model variant 'vgg16'; expected one of paper, torchvision");
-        assertThat(run("summary", "--input-size", "200").err).contains("inputSize must be 227 or 224");
-        assertThat(run("summary", "--model", "torchvision", "--no-lrn").exit).isZero();
-        assertThat(run("summary", "--model", "torchvision", "--towers", "2").err).contains("grouped=true is an ablation");
-        assertThat(run("summary", "--pooling", "median").exit).isEqualTo(2); // picocli usage error
+        CliRunner.Result r = run("summary", "--model", "vgg16");
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.err()).contains("Unknown model variant 'vgg16'; expected one of paper, torchvision");
+        assertThat(run("summary", "--input-size", "200").err()).contains("inputSize must be 227 or 224");
+        assertThat(run("summary", "--model", "torchvision", "--no-lrn").exit()).isZero();
+        assertThat(run("summary", "--model", "torchvision", "--towers", "2").err()).contains("grouped=true is an ablation");
+        assertThat(run("summary", "--pooling", "median").exit()).isEqualTo(2); // picocli usage error
     }
 
     @Test
     void exportImportForwardRoundTrip(@TempDir Path dir) throws IOException {
         Path w = dir.resolve("w.npz");
-        Result exp = run(concat(SMALL, "export-weights", "--out", w.toString(), "--seed", "3"));
-        assertThat(exp.exit).as(exp.err).isZero();
+        CliRunner.Result exp = run(concat(SMALL, "export-weights", "--out", w.toString(), "--seed", "3"));
+        assertThat(exp.exit()).as(exp.err()).isZero();
         AlexNet net = AlexNet.builder().width(0.25).numClasses(10).seed(3).build();
         assertThat(Npz.read(w)).isEqualTo(TorchLayout.export(net.newGraph(), net));
 
         Path model = dir.resolve("model.zip");
-        assertThat(run(concat(SMALL, "import-weights", "--weights", w.toString(), "--out", model.toString())).exit)
+        assertThat(run(concat(SMALL, "import-weights", "--weights", w.toString(), "--out", model.toString())).exit())
                 .isZero();
         assertThat(ModelFiles.readSettings(model)).isEqualTo(AlexNet.builder().width(0.25).numClasses(10).build());
 
@@ -106,19 +99,19 @@ class CliTest {
         Path y1 = dir.resolve("y1.npy");
         Path y2 = dir.resolve("y2.npy");
         Path p = dir.resolve("p.npy");
-        Result f1 = run(concat(SMALL, "forward", "--weights", w.toString(), "--input", xin.toString(), "--output",
+        CliRunner.Result f1 = run(concat(SMALL, "forward", "--weights", w.toString(), "--input", xin.toString(), "--output",
                 y1.toString(), "--batch", "2"));
-        assertThat(f1.exit).as(f1.err).isZero();
-        assertThat(f1.out).contains("logits [3, 10]");
-        Result f2 = run("forward", "--checkpoint", model.toString(), "--input", xin.toString(), "--output",
+        assertThat(f1.exit()).as(f1.err()).isZero();
+        assertThat(f1.out()).contains("logits [3, 10]");
+        CliRunner.Result f2 = run("forward", "--checkpoint", model.toString(), "--input", xin.toString(), "--output",
                 y2.toString());
-        assertThat(f2.exit).as(f2.err).isZero();
+        assertThat(f2.exit()).as(f2.err()).isZero();
         NpyArray logits = Npy.read(y1);
         assertThat(logits.shape()).containsExactly(3, 10);
         assertThat(Npy.read(y2)).isEqualTo(logits);
 
         assertThat(run(concat(SMALL, "forward", "--weights", w.toString(), "--input", xin.toString(), "--output",
-                p.toString(), "--probabilities")).exit).isZero();
+                p.toString(), "--probabilities")).exit()).isZero();
         float[] probs = Npy.read(p).data();
         for (int i = 0; i < 3; i++) {
             double sum = 0, max = Double.NEGATIVE_INFINITY, z = 0;
@@ -135,7 +128,7 @@ class CliTest {
         }
         // a checkpoint carries its own settings: model options next to it are refused
         assertThat(run("forward", "--checkpoint", model.toString(), "--width", "0.5", "--input", xin.toString(),
-                "--output", y2.toString()).err).contains("carries its own model settings");
+                "--output", y2.toString()).err()).contains("carries its own model settings");
     }
 
     @Test
@@ -147,10 +140,10 @@ class CliTest {
 
         Path wrongShape = dir.resolve("wrong.npy");
         Npy.write(wrongShape, NpyArray.float32(new long[]{1, 3, 224, 224}, new float[3 * 224 * 224]));
-        Result r = run(concat(SMALL, "forward", "--weights", w.toString(), "--input", wrongShape.toString(),
+        CliRunner.Result r = run(concat(SMALL, "forward", "--weights", w.toString(), "--input", wrongShape.toString(),
                 "--output", out.toString()));
-        assertThat(r.exit).isEqualTo(1);
-        assertThat(r.err).contains("[1, 3, 224, 224], expected NCHW [N, 3, 227, 227]");
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.err()).contains("[1, 3, 224, 224], expected NCHW [N, 3, 227, 227]");
 
         Path okInput = dir.resolve("x.npy");
         Npy.write(okInput, NpyArray.float32(new long[]{1, 3, 227, 227}, new float[3 * 227 * 227]));
@@ -158,27 +151,27 @@ class CliTest {
         bad.put("fc6.weight", NpyArray.float32(new long[]{2}, new float[2]));
         Path badW = dir.resolve("bad.npz");
         Npz.write(badW, bad);
-        Result r2 = run(concat(SMALL, "forward", "--weights", badW.toString(), "--input", okInput.toString(),
+        CliRunner.Result r2 = run(concat(SMALL, "forward", "--weights", badW.toString(), "--input", okInput.toString(),
                 "--output", out.toString()));
-        assertThat(r2.exit).isEqualTo(1);
-        assertThat(r2.err).contains("array 'fc6.weight' has shape [2], expected [1024, 2304]")
+        assertThat(r2.exit()).isEqualTo(1);
+        assertThat(r2.err()).contains("array 'fc6.weight' has shape [2], expected [1024, 2304]")
                 .contains("nothing was loaded");
         assertThat(out).doesNotExist();
 
-        Result r3 = run(concat(SMALL, "forward", "--weights", dir.resolve("missing.npz").toString(), "--input",
+        CliRunner.Result r3 = run(concat(SMALL, "forward", "--weights", dir.resolve("missing.npz").toString(), "--input",
                 okInput.toString(), "--output", out.toString()));
-        assertThat(r3.err).contains("missing.npz: no such file");
-        Result r4 = run(concat(SMALL, "forward", "--input", okInput.toString(), "--output", out.toString()));
-        assertThat(r4.exit).isEqualTo(2);
-        assertThat(r4.err).contains("--weights").contains("--checkpoint");
+        assertThat(r3.err()).contains("missing.npz: no such file");
+        CliRunner.Result r4 = run(concat(SMALL, "forward", "--input", okInput.toString(), "--output", out.toString()));
+        assertThat(r4.exit()).isEqualTo(2);
+        assertThat(r4.err()).contains("--weights").contains("--checkpoint");
     }
 
     @Test
     void logFileReceivesTheCommandsLogLines(@TempDir Path dir) throws IOException {
         Path log = dir.resolve("run.log");
-        Result r = run(concat(SMALL, "export-weights", "--out", dir.resolve("w.npz").toString(),
+        CliRunner.Result r = run(concat(SMALL, "export-weights", "--out", dir.resolve("w.npz").toString(),
                 "--log-file", log.toString()));
-        assertThat(r.exit).as(r.err).isZero();
+        assertThat(r.exit()).as(r.err()).isZero();
         // (DL4J's and ND4J's own lines: RunLogTest; DL4J logs its graph start-up line once per JVM)
         assertThat(java.nio.file.Files.readString(log)).contains("org.alexnet4j.cli.ExportWeightsCommand")
                 .contains("exported 16 arrays");
@@ -189,7 +182,7 @@ class CliTest {
         Path a = dir.resolve("a.npy");
         Path b = dir.resolve("b.npy");
         Path c = dir.resolve("c.npy");
-        assertThat(run("sample-input", "--count", "2", "--size", "64", "--sigma", "10", "--out", a.toString()).exit)
+        assertThat(run("sample-input", "--count", "2", "--size", "64", "--sigma", "10", "--out", a.toString()).exit())
                 .isZero();
         run("sample-input", "--count", "2", "--size", "64", "--sigma", "10", "--out", b.toString());
         run("sample-input", "--count", "2", "--size", "64", "--sigma", "10", "--seed", "2", "--out", c.toString());
@@ -205,14 +198,14 @@ class CliTest {
         double n = x.data().length;
         assertThat(sum / n).isCloseTo(0, org.assertj.core.api.Assertions.within(0.5));
         assertThat(Math.sqrt(sq / n)).isCloseTo(10, org.assertj.core.api.Assertions.within(0.3));
-        assertThat(run("sample-input", "--sigma", "-1", "--out", a.toString()).err).contains("--sigma");
+        assertThat(run("sample-input", "--sigma", "-1", "--out", a.toString()).err()).contains("--sigma");
     }
 
     @Test
     void envReportsOneDnnHelpersActive() throws IOException {
-        Result r = run("env", "--json");
-        assertThat(r.exit).as(r.err).isZero();
-        JsonNode j = new ObjectMapper().readTree(r.out);
+        CliRunner.Result r = run("env", "--json");
+        assertThat(r.exit()).as(r.err()).isZero();
+        JsonNode j = new ObjectMapper().readTree(r.out());
         assertThat(j.get("backend").asText()).isEqualTo("CPU");
         // the shim in org.nd4j.nativeblas makes DL4J's oneDNN helpers run every conv and pooling layer
         assertThat(j.get("oneDNN").asBoolean()).isTrue();
