@@ -211,6 +211,7 @@ public final class ImageNetIterator implements DataSetIterator, AutoCloseable {
             throw new IllegalStateException("interrupted while loading a batch", e);
         } catch (ExecutionException e) {
             cancelPending();
+            submitted = cursor; // a later next() retries this batch instead of finding nothing
             Throwable cause = e.getCause();
             if (cause instanceof RuntimeException re) {
                 throw re;

@@ -164,6 +164,7 @@ class ImageNetIteratorTest {
         try (ImageNetIterator it = new ImageNetIterator(files, preset,
                 ImageNetIterator.Options.training(30, 1, 1).withStrict(true))) {
             assertThatThrownBy(it::next).hasMessageContaining("--strict").hasMessageContaining("_9000");
+            assertThatThrownBy(it::next).hasMessageContaining("--strict"); // the same error again, not a broken state
         }
         Path gone = tmp.resolve("gone");
         ManifestTest.copyTree(data, gone);
