@@ -30,16 +30,7 @@ class ForwardCommand implements Callable<Integer> {
     ModelOptions model;
 
     @ArgGroup(exclusive = true, multiplicity = "1")
-    Source source;
-
-    static class Source {
-        @Option(names = "--weights", paramLabel = "W.npz", description = "PyTorch-layout weights for the net the "
-                + "model options describe.")
-        Path weights;
-
-        @Option(names = "--checkpoint", paramLabel = "MODEL.zip", description = "An alexnet4j model file instead.")
-        Path checkpoint;
-    }
+    WeightsSource source;
 
     @Option(names = "--input", required = true, paramLabel = "X.npy", description = "float32 [N, 3, S, S].")
     Path input;
@@ -64,19 +55,9 @@ class ForwardCommand implements Callable<Integer> {
             throw new IllegalArgumentException(input + ": array has dtype " + x.dtype() + ", expected float32 (<f4)");
         }
         Backend.init();
-        AlexNet net;
-        ComputationGraph graph;
-        if (source.checkpoint != null) {
-            ModelFiles.Loaded loaded = model.loadCheckpoint(source.checkpoint);
-            net = loaded.net();
-            graph = loaded.graph();
-        } else {
-            net = model.build();
-            Map<String, NpyArray> weights = Npz.read(source.weights);
-            TorchLayout.validate(net, weights); // before allocating the graph
-            graph = net.newGraph();
-            TorchLayout.load(graph, net, weights);
-        }
+        ModelFiles.Loaded loaded = source.load(model);
+        AlexNet net = loaded.net();
+        ComputationGraph graph = loaded.graph();
         String problem = Inference.inputShapeProblem(net, x.shape());
         if (problem != null) {
             throw new IllegalArgumentException(input + ": array " + problem);

@@ -23,6 +23,8 @@ import java.io.PrintWriter;
                 ManifestCommand.class,
                 PrepareCommand.class,
                 BenchDataCommand.class,
+                TrainCommand.class,
+                EvalCommand.class,
                 CommandLine.HelpCommand.class})
 public class Main implements Runnable {
 

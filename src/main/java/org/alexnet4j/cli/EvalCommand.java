@@ -1,0 +1,205 @@
+package org.alexnet4j.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import org.alexnet4j.data.DatasetStats;
+import org.alexnet4j.data.Datasets;
+import org.alexnet4j.data.ImageNetMeta;
+import org.alexnet4j.data.ImageSource;
+import org.alexnet4j.data.transforms.Normalization;
+import org.alexnet4j.data.transforms.Preset;
+import org.alexnet4j.eval.Evaluator;
+import org.alexnet4j.eval.TopK;
+import org.alexnet4j.runtime.Backend;
+import org.alexnet4j.train.TrainConfig;
+import org.alexnet4j.train.Trainer;
+import org.alexnet4j.util.AtomicFiles;
+import org.alexnet4j.weights.ModelFiles;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+@Command(name = "eval", mixinStandardHelpOptions = true,
+        description = {"Top-1 and top-5 error of a trained net on a dataset split, with the centre crop and with the "
+                + "paper's 10 crops (softmax outputs averaged). Writes eval.json and per_class.csv."})
+class EvalCommand implements Callable<Integer> {
+    @Option(names = "--data", required = true, paramLabel = "DIR", description = "Dataset or prepared cache.")
+    Path data;
+
+    @Option(names = "--split", defaultValue = "val", paramLabel = "NAME", description = "Split (default: ${DEFAULT-VALUE}).")
+    String split;
+
+    @Option(names = "--run", paramLabel = "RUN_DIR", description = "A training run: its checkpoints/best.zip and "
+            + "its normalisation.")
+    Path run;
+
+    @ArgGroup(exclusive = true)
+    WeightsSource source;
+
+    @Mixin
+    ModelOptions model;
+
+    @Option(names = "--crops", defaultValue = "both", paramLabel = "center|ten|both",
+            description = "Views per image (default: ${DEFAULT-VALUE}).")
+    String crops;
+
+    @Option(names = "--normalize", paramLabel = "mean-image|channel", description = "Input normalisation (default: "
+            + "the run's, else mean-image; torchvision's weights need channel).")
+    String normalize;
+
+    @Option(names = "--stats", defaultValue = "auto", paramLabel = "auto|published",
+            description = "Mean/std: the prepared cache's statistics (auto) or the published ImageNet ones "
+                    + "(default: ${DEFAULT-VALUE}).")
+    String stats;
+
+    @Option(names = "--batch", defaultValue = "64", paramLabel = "N", description = "Images per batch "
+            + "(default: ${DEFAULT-VALUE}).")
+    int batch;
+
+    @Option(names = "--limit-batches", defaultValue = "0", paramLabel = "N", description = "Evaluate only N batches.")
+    int limitBatches;
+
+    @Option(names = "--out", paramLabel = "DIR", description = "Where eval.json and per_class.csv go (default: "
+            + "RUN_DIR/eval, or ./eval).")
+    Path out;
+
+    @Option(names = "--json", description = "Print the result as JSON.")
+    boolean json;
+
+    @Mixin
+    ThreadsOption threads;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        if (!List.of("center", "ten", "both").contains(crops)) {
+            throw new IllegalArgumentException("--crops must be center, ten or both, got " + crops);
+        }
+        if (batch < 1) {
+            throw new IllegalArgumentException("--batch must be at least 1");
+        }
+        Backend.init();
+        String norm = normalize;
+        ModelFiles.Loaded loaded;
+        if (run != null) {
+            if (source != null) {
+                throw new IllegalArgumentException("give --run or --checkpoint/--weights, not both");
+            }
+            Path best = run.resolve("checkpoints").resolve("best.zip");
+            if (!Files.exists(best)) {
+                throw new IllegalArgumentException(run + " has no checkpoints/best.zip (no epoch finished yet?)");
+            }
+            loaded = model.loadCheckpoint(best);
+            if (norm == null && Files.exists(run.resolve(Trainer.CONFIG))) {
+                norm = TrainConfig.read(run.resolve(Trainer.CONFIG)).normalize;
+            }
+        } else if (source != null) {
+            loaded = source.load(model);
+        } else {
+            throw new IllegalArgumentException("give --run RUN_DIR, --checkpoint MODEL.zip or --weights W.npz");
+        }
+        if (norm == null) {
+            norm = "mean-image";
+        }
+        int t = threads.count();
+        ImageSource images = Datasets.open(data, split, t);
+        if (images.wnids().size() != loaded.net().numClasses()) {
+            throw new IllegalArgumentException("the net has " + loaded.net().numClasses() + " classes but " + data
+                    + " has " + images.wnids().size());
+        }
+        DatasetStats st = images.stats() != null && stats.equals("auto") ? images.stats()
+                : DatasetStats.published(images.imageSize());
+        Normalization n = Normalization.of(norm.equals("channel") ? Normalization.Kind.CHANNEL
+                : Normalization.Kind.MEAN_IMAGE, st);
+        int crop = loaded.net().inputSize();
+        Map<String, Object> result = new LinkedHashMap<>();
+        result.put("data", data.toString());
+        result.put("split", split);
+        result.put("model", loaded.net().settings());
+        result.put("normalize", norm);
+        result.put("statistics", st.source());
+        result.put("chanceTop1Error", 1 - 1.0 / images.wnids().size());
+        result.put("chanceTop5Error", Math.max(0, 1 - 5.0 / images.wnids().size()));
+        TopK center = null;
+        TopK ten = null;
+        if (!crops.equals("ten")) {
+            center = Evaluator.evaluate(loaded.graph(), images, Preset.center(crop, n), batch, t, limitBatches, true);
+            result.put("center", summary(center));
+        }
+        if (!crops.equals("center")) {
+            int tenBatch = Math.max(1, batch / 10); // images per batch: 10 views each
+            int tenLimit = limitBatches == 0 ? 0 : (limitBatches * batch + tenBatch - 1) / tenBatch; // same images
+            ten = Evaluator.evaluate(loaded.graph(), images, Preset.tenCrop(crop, n), tenBatch, t, tenLimit, true);
+            result.put("tenCrop", summary(ten));
+        }
+        Path dir = out != null ? out : (run != null ? run.resolve("eval") : Path.of("eval"));
+        Files.createDirectories(dir);
+        ObjectMapper om = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+        byte[] jsonBytes = om.writeValueAsBytes(result);
+        AtomicFiles.write(dir.resolve("eval.json"), tmp -> Files.write(tmp, jsonBytes));
+        writePerClass(dir.resolve("per_class.csv"), images.wnids(), center, ten);
+        PrintWriter o = spec.commandLine().getOut();
+        if (json) {
+            o.println(om.writeValueAsString(result));
+        } else {
+            o.printf(Locale.ROOT, "%s split of %s, %d classes (chance: top-1 error %.4f, top-5 error %.4f)%n", split,
+                    data, images.wnids().size(), result.get("chanceTop1Error"), result.get("chanceTop5Error"));
+            if (center != null) {
+                o.printf(Locale.ROOT, "centre crop: top-1 error %.4f, top-5 error %.4f (%d images)%n",
+                        center.top1Error(), center.top5Error(), center.examples());
+            }
+            if (ten != null) {
+                o.printf(Locale.ROOT, "10 crops:    top-1 error %.4f, top-5 error %.4f (%d images)%n",
+                        ten.top1Error(), ten.top5Error(), ten.examples());
+            }
+            o.printf("wrote %s and %s%n", dir.resolve("eval.json"), dir.resolve("per_class.csv"));
+        }
+        o.flush();
+        return 0;
+    }
+
+    private static Map<String, Object> summary(TopK k) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("images", k.examples());
+        m.put("top1Error", k.top1Error());
+        m.put("top5Error", k.top5Error());
+        m.put("loss", k.loss());
+        return m;
+    }
+
+    private static void writePerClass(Path file, List<String> wnids, TopK center, TopK ten) throws Exception {
+        StringBuilder sb = new StringBuilder("index,wnid,name,images,center_top1_acc,center_top5_acc,ten_top1_acc,"
+                + "ten_top5_acc\n");
+        TopK any = center != null ? center : ten;
+        long[] total = any.perClassTotal();
+        for (int c = 0; c < wnids.size(); c++) {
+            sb.append(c).append(',').append(wnids.get(c)).append(",\"")
+                    .append(ImageNetMeta.get().name(wnids.get(c)).replace("\"", "'")).append("\",").append(total[c]);
+            for (TopK k : new TopK[]{center, ten}) {
+                if (k == null || total[c] == 0) {
+                    sb.append(",,");
+                } else {
+                    sb.append(String.format(Locale.ROOT, ",%.4f,%.4f", k.perClassTop1()[c] / (double) total[c],
+                            k.perClassTop5()[c] / (double) total[c]));
+                }
+            }
+            sb.append('\n');
+        }
+        byte[] bytes = sb.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        AtomicFiles.write(file, tmp -> Files.write(tmp, bytes));
+    }
+}

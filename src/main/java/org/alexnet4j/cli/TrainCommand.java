@@ -1,0 +1,253 @@
+package org.alexnet4j.cli;
+
+import org.alexnet4j.model.AlexNet;
+import org.alexnet4j.runtime.Backend;
+import org.alexnet4j.runtime.RunLog;
+import org.alexnet4j.train.TrainConfig;
+import org.alexnet4j.train.Trainer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+@Command(name = "train", mixinStandardHelpOptions = true,
+        description = {"Train AlexNet with the paper's recipe (section 5): batch 128, classical momentum 0.9, weight "
+                + "decay 0.0005 through the momentum, lr 0.01 divided by 10 when the validation error stops improving "
+                + "(at most 3 times), 90 epochs. Defaults < --config FILE (JSON) < flags; the resolved recipe goes to "
+                + "RUN_DIR/config.json. Writes metrics.csv, plots/*.png, checkpoints/ and train.log in RUN_DIR. "
+                + "Ctrl-C writes a checkpoint and exits; --resume RUN_DIR continues exactly."})
+class TrainCommand implements Callable<Integer> {
+    @Option(names = "--data", paramLabel = "DIR", description = "ILSVRC2012-layout dataset or prepared cache.")
+    Path data;
+
+    @Option(names = "--out", paramLabel = "RUN_DIR", description = "Run directory (new).")
+    Path out;
+
+    @Option(names = "--resume", paramLabel = "RUN_DIR", description = "Continue the run in RUN_DIR from its last "
+            + "checkpoint (--epochs, --max-iters, --limit-batches, --threads, --log-every, --checkpoint-every may "
+            + "be changed).")
+    Path resume;
+
+    @Option(names = "--config", paramLabel = "FILE", description = "JSON recipe (keys as in config.json).")
+    Path config;
+
+    @Option(names = "--epochs", paramLabel = "N", description = "Epochs (default: 90).")
+    Integer epochs;
+
+    @Option(names = "--batch", paramLabel = "N", description = "Batch size (default: 128).")
+    Integer batch;
+
+    @Option(names = "--lr", paramLabel = "X", description = "Learning rate (default: 0.01).")
+    Double lr;
+
+    @Option(names = "--momentum", paramLabel = "X", description = "Classical momentum (default: 0.9).")
+    Double momentum;
+
+    @Option(names = "--weight-decay", paramLabel = "X", description = "Weight decay on weights, inside the "
+            + "momentum (default: 0.0005).")
+    Double weightDecay;
+
+    @Option(names = "--lr-patience", paramLabel = "N", description = "Epochs without a new best validation top-1 "
+            + "error before dividing the lr (default: 3).")
+    Integer lrPatience;
+
+    @Option(names = "--lr-factor", paramLabel = "X", description = "Factor of each lr reduction (default: 0.1).")
+    Double lrFactor;
+
+    @Option(names = "--lr-max-reductions", paramLabel = "N", description = "At most this many reductions "
+            + "(default: 3).")
+    Integer lrMaxReductions;
+
+    @Option(names = "--max-iters", paramLabel = "N", description = "Stop after N iterations in all.")
+    Long maxIters;
+
+    @Option(names = "--limit-batches", paramLabel = "N", description = "Batches per epoch, train and validation.")
+    Integer limitBatches;
+
+    @Option(names = "--checkpoint-every", paramLabel = "N", description = "Also checkpoint every N iterations.")
+    Integer checkpointEvery;
+
+    @Option(names = "--keep-checkpoints", paramLabel = "K", description = "Checkpoints kept besides best.zip "
+            + "(default: 3).")
+    Integer keepCheckpoints;
+
+    @Option(names = "--log-every", paramLabel = "N", description = "A log line every N iterations (default: 20).")
+    Integer logEvery;
+
+    @Option(names = "--init", paramLabel = "paper|he", description = "Weight initialisation (default: paper).")
+    String init;
+
+    @Option(names = "--normalize", paramLabel = "mean-image|channel", description = "Input normalisation "
+            + "(default: mean-image, the paper's).")
+    String normalize;
+
+    @Option(names = "--lighting", paramLabel = "STD", description = "PCA lighting alpha std, 0 = off "
+            + "(default: 0.1).")
+    Double lighting;
+
+    @Option(names = "--strict", description = "Stop at the first unreadable image.")
+    boolean strict;
+
+    @Mixin
+    ThreadsOption threads;
+
+    @Mixin
+    ModelOptions modelOptions;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        Backend.init();
+        boolean isResume = resume != null;
+        if (isResume == (out != null)) {
+            throw new IllegalArgumentException("give either --out RUN_DIR (a new run) or --resume RUN_DIR");
+        }
+        Path runDir = isResume ? resume : out;
+        TrainConfig cfg;
+        if (isResume) {
+            if (!Files.exists(runDir.resolve(Trainer.CONFIG))) {
+                throw new IllegalArgumentException(runDir + " has no " + Trainer.CONFIG + ": not a run directory");
+            }
+            cfg = TrainConfig.read(runDir.resolve(Trainer.CONFIG));
+            if (data != null || config != null || batch != null || lr != null || momentum != null
+                    || weightDecay != null || init != null || normalize != null || lighting != null) {
+                throw new IllegalArgumentException("--resume continues the recipe in " + runDir.resolve(
+                        Trainer.CONFIG) + "; only --epochs, --max-iters, --limit-batches, --threads, --log-every and"
+                        + " --checkpoint-every may change");
+            }
+        } else {
+            cfg = config != null ? TrainConfig.read(config) : new TrainConfig();
+            if (data != null) {
+                cfg.data = data.toString();
+            }
+            if (cfg.data == null) {
+                throw new IllegalArgumentException("--data DIR is required (or \"data\" in --config)");
+            }
+            if (batch != null) {
+                cfg.batch = batch;
+            }
+            if (lr != null) {
+                cfg.lr = lr;
+            }
+            if (momentum != null) {
+                cfg.momentum = momentum;
+            }
+            if (weightDecay != null) {
+                cfg.weightDecay = weightDecay;
+            }
+            if (lrPatience != null) {
+                cfg.lrPatience = lrPatience;
+            }
+            if (lrFactor != null) {
+                cfg.lrFactor = lrFactor;
+            }
+            if (lrMaxReductions != null) {
+                cfg.lrMaxReductions = lrMaxReductions;
+            }
+            if (keepCheckpoints != null) {
+                cfg.keepCheckpoints = keepCheckpoints;
+            }
+            if (init != null) {
+                cfg.init = init;
+            }
+            if (normalize != null) {
+                cfg.normalize = normalize;
+            }
+            if (lighting != null) {
+                cfg.lighting = lighting;
+            }
+            if (strict) {
+                cfg.strict = true;
+            }
+            boolean seedGiven = spec.commandLine().getParseResult().hasMatchedOption("--seed");
+            if (seedGiven || config == null) {
+                cfg.seed = modelOptions.seed;
+            } else {
+                modelOptions.seed = cfg.seed;
+            }
+            if (!spec.commandLine().getParseResult().hasMatchedOption("--model") && cfg.model != null) {
+                modelOptions.model = cfg.model;
+            }
+            if (modelOptions.width == null && cfg.width != null) {
+                modelOptions.width = cfg.width;
+            }
+            if (modelOptions.inputSize == null && cfg.inputSize != null) {
+                modelOptions.inputSize = cfg.inputSize;
+            }
+            if (modelOptions.dropout == null && cfg.dropout != null) {
+                modelOptions.dropout = cfg.dropout;
+            }
+            cfg.model = modelOptions.model;
+            cfg.width = modelOptions.width;
+            cfg.inputSize = modelOptions.inputSize;
+            cfg.dropout = modelOptions.dropout;
+        }
+        if (epochs != null) {
+            cfg.epochs = epochs;
+        }
+        if (maxIters != null) {
+            cfg.maxIters = maxIters;
+        }
+        if (limitBatches != null) {
+            cfg.limitBatches = limitBatches;
+        }
+        if (checkpointEvery != null) {
+            cfg.checkpointEvery = checkpointEvery;
+        }
+        if (logEvery != null) {
+            cfg.logEvery = logEvery;
+        }
+        if (threads.threads != null) {
+            cfg.threads = threads.count();
+        }
+        cfg.validate();
+        Files.createDirectories(runDir);
+
+        AtomicBoolean stop = new AtomicBoolean();
+        CountDownLatch finished = new CountDownLatch(1);
+        Thread hook = new Thread(() -> {
+            stop.set(true);
+            try {
+                finished.await(120, TimeUnit.SECONDS); // let the loop write its checkpoint
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "alexnet4j-interrupt");
+        Runtime.getRuntime().addShutdownHook(hook);
+        Trainer.Result r;
+        try (AutoCloseable runLog = RunLog.attach(runDir.resolve("train.log"))) {
+            if (isResume) {
+                r = Trainer.resume(runDir, cfg, stop::get);
+            } else {
+                AlexNet model = modelOptions.build();
+                r = Trainer.start(cfg, model, runDir, stop::get);
+            }
+        } finally {
+            finished.countDown();
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                // the JVM is exiting because of a signal: the hook is running and returns now
+            }
+        }
+        PrintWriter o = spec.commandLine().getOut();
+        o.printf(Locale.ROOT, "%s: %d iterations, %d epochs%n", r.stopReason(), r.iterations(), r.epochsCompleted());
+        o.printf(Locale.ROOT, "validation (centre crop): top-1 error %.4f, top-5 error %.4f (chance %.4f / %.4f); "
+                        + "best top-1 error %.4f%n", r.lastTop1Error(), r.lastTop5Error(), 1 - 1.0 / r.classes(),
+                Math.max(0, 1 - 5.0 / r.classes()), r.bestTop1Error());
+        o.printf("run directory %s: metrics.csv, plots/, checkpoints/, train.log%n", runDir);
+        return 0;
+    }
+}

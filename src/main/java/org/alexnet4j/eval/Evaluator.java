@@ -1,0 +1,56 @@
+package org.alexnet4j.eval;
+
+import org.alexnet4j.data.ImageNetIterator;
+import org.alexnet4j.data.ImageSource;
+import org.alexnet4j.data.transforms.Preset;
+import org.alexnet4j.data.transforms.TenCrop;
+import org.alexnet4j.util.ProgressBar;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+
+/**
+ * Top-1/top-5 error of a network on a split: one centre view, or the paper's ten views (section 4.1) whose softmax
+ * outputs are averaged per image before ranking.
+ */
+public final class Evaluator {
+    private Evaluator() {
+    }
+
+    /**
+     * @param limitBatches evaluate at most this many batches (0: all)
+     */
+    public static TopK evaluate(ComputationGraph graph, ImageSource source, Preset preset, int batch, int threads,
+                                int limitBatches, boolean progress) {
+        int classes = source.wnids().size();
+        TopK topk = new TopK(classes);
+        boolean ten = preset.mode() == Preset.Mode.TEN_CROP;
+        try (ImageNetIterator it = new ImageNetIterator(source, preset,
+                ImageNetIterator.Options.evaluation(batch, threads));
+             ProgressBar bar = progress ? new ProgressBar("eval " + (ten ? "10-crop" : "centre"),
+                     limitBatches > 0 ? Math.min(source.size(), (long) limitBatches * batch) : source.size(), "img")
+                     : null) {
+            int b = 0;
+            while (it.hasNext() && (limitBatches == 0 || b < limitBatches)) {
+                DataSet ds = it.next();
+                b++;
+                if (ds.getFeatures().size(0) == 0) {
+                    continue;
+                }
+                INDArray probs = graph.outputSingle(false, ds.getFeatures());
+                INDArray labelsOneHot = ds.getLabels();
+                if (ten) {
+                    probs = TenCrop.average(probs);
+                    labelsOneHot = labelsOneHot.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0,
+                            TenCrop.VIEWS, labelsOneHot.size(0)));
+                }
+                int[] labels = labelsOneHot.argMax(1).toIntVector();
+                topk.add(probs, labels);
+                if (bar != null) {
+                    bar.step(labels.length);
+                }
+            }
+        }
+        return topk;
+    }
+}

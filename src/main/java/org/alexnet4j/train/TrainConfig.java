@@ -1,0 +1,111 @@
+package org.alexnet4j.train;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * The training recipe, defaulting to the paper's (section 5): batch 128, classical momentum 0.9, weight decay 0.0005
+ * through the momentum, learning rate 0.01 divided by 10 when the validation error stops improving (at most 3 times),
+ * 90 epochs, the paper's initialisation, mean-image subtraction, PCA lighting with alpha std 0.1. Layered like timm:
+ * defaults &lt; config file (JSON, these field names) &lt; command-line flags; the resolved values are written to the run
+ * directory as {@code config.json}. Public fields so that file, flags and JSON map one to one.
+ */
+public class TrainConfig {
+    /** Dataset: an ILSVRC2012-layout directory or a prepared cache. */
+    public String data;
+    public int epochs = 90;
+    public int batch = 128;
+    public double lr = 0.01;
+    public double momentum = 0.9;
+    public double weightDecay = 0.0005;
+    /** Epochs without a new best validation top-1 error before the learning rate is divided. */
+    public int lrPatience = 3;
+    public double lrFactor = 0.1;
+    public int lrMaxReductions = 3;
+    /** Stop after this many iterations in all (0: no limit). */
+    public long maxIters = 0;
+    /** Batches per epoch, for training and validation (0: all). */
+    public int limitBatches = 0;
+    /** Also checkpoint every N iterations (0: only at epoch ends). */
+    public int checkpointEvery = 0;
+    /** Periodic checkpoints kept besides the best. */
+    public int keepCheckpoints = 3;
+    /** A log line every N iterations. */
+    public int logEvery = 20;
+    /** "paper" (N(0, 0.01), biases 1 in conv2/4/5, fc6/7) or "he" (N(0, 2/fan_in), biases 0). */
+    public String init = "paper";
+    /** "mean-image" (the paper: x - mean image, 0..255 scale) or "channel" (torchvision: (x/255 - mean) / std). */
+    public String normalize = "mean-image";
+    /** PCA lighting alpha std (0 turns it off). */
+    public double lighting = 0.1;
+    /** Data loading threads (0: all cores). */
+    public int threads = 0;
+    public long seed = 1;
+    /** Stop at the first unreadable image instead of skipping it. */
+    public boolean strict = false;
+    /** Model settings used when the flags do not give them: "model", "width", "inputSize", "dropout". */
+    public String model;
+    public Double width;
+    public Integer inputSize;
+    public Double dropout;
+
+    private static ObjectMapper mapper() {
+        return new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
+                .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+    }
+
+    /** Reads a config file; unknown keys are an error naming them. */
+    public static TrainConfig read(Path file) throws IOException {
+        try {
+            return mapper().readValue(file.toFile(), TrainConfig.class);
+        } catch (com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException e) {
+            throw new IllegalArgumentException(file + ": unknown setting '" + e.getPropertyName() + "'");
+        }
+    }
+
+    public void write(Path file) throws IOException {
+        byte[] json = mapper().writeValueAsBytes(this);
+        org.alexnet4j.util.AtomicFiles.write(file, tmp -> java.nio.file.Files.write(tmp, json));
+    }
+
+    @SuppressWarnings("unchecked")
+    public Map<String, Object> toMap() {
+        return mapper().convertValue(this, Map.class);
+    }
+
+    /** Checks every value; the message names the flag. */
+    public TrainConfig validate() {
+        check(epochs >= 1, "--epochs must be at least 1");
+        check(batch >= 1, "--batch must be at least 1");
+        check(lr > 0 && Double.isFinite(lr), "--lr must be positive");
+        check(momentum >= 0 && momentum < 1, "--momentum must be in [0, 1)");
+        check(weightDecay >= 0 && Double.isFinite(weightDecay), "--weight-decay must be >= 0");
+        check(lrPatience >= 1, "--lr-patience must be at least 1");
+        check(lrFactor > 0 && lrFactor < 1, "--lr-factor must be in (0, 1)");
+        check(lrMaxReductions >= 0, "--lr-max-reductions must be >= 0");
+        check(maxIters >= 0 && limitBatches >= 0 && checkpointEvery >= 0, "limits must be >= 0");
+        check(keepCheckpoints >= 1, "--keep-checkpoints must be at least 1");
+        check(logEvery >= 1, "--log-every must be at least 1");
+        check(init.equals("paper") || init.equals("he"), "--init must be paper or he, got " + init);
+        check(normalize.equals("mean-image") || normalize.equals("channel"),
+                "--normalize must be mean-image or channel, got " + normalize);
+        check(lighting >= 0 && Double.isFinite(lighting), "--lighting must be >= 0");
+        check(threads >= 0, "--threads must be >= 0");
+        return this;
+    }
+
+    private static void check(boolean ok, String message) {
+        if (!ok) {
+            throw new IllegalArgumentException(message);
+        }
+    }
+
+    public int dataThreads() {
+        return threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
+    }
+}

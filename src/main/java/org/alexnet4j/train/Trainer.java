@@ -1,0 +1,358 @@
+package org.alexnet4j.train;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import org.alexnet4j.data.DatasetStats;
+import org.alexnet4j.data.Datasets;
+import org.alexnet4j.data.ImageNetIterator;
+import org.alexnet4j.data.ImageSource;
+import org.alexnet4j.data.Seeds;
+import org.alexnet4j.data.transforms.Normalization;
+import org.alexnet4j.data.transforms.PcaLighting;
+import org.alexnet4j.data.transforms.Preset;
+import org.alexnet4j.eval.Evaluator;
+import org.alexnet4j.eval.TopK;
+import org.alexnet4j.model.AlexNet;
+import org.alexnet4j.util.AtomicFiles;
+import org.alexnet4j.util.ProgressBar;
+import org.alexnet4j.weights.ModelFiles;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.function.BooleanSupplier;
+
+/**
+ * The paper's training loop (section 5) with crash-safe runs. A run directory holds {@code config.json} (the resolved
+ * recipe), {@code metrics.csv} and {@code plots/*.png} (updated every epoch), {@code checkpoints/} (model with
+ * updater state, written atomically; the last {@code keepCheckpoints} and {@code best.zip}) and {@code state.json}, the
+ * commit point: it names the latest checkpoint and holds the counters, the data position and the schedule.
+ *
+ * <p>Exact resume: the model and the momentum come from the checkpoint, the learning-rate schedule and counters from
+ * the state, the data order from the iterator's (seed, epoch) permutation and {@code seek}, and dropout's random
+ * stream is reseeded from (seed, iteration) before every step, so a resumed run repeats an uninterrupted one.
+ */
+public final class Trainer {
+    private static final Logger log = LoggerFactory.getLogger(Trainer.class);
+    public static final String STATE = "state.json";
+    public static final String CONFIG = "config.json";
+    public static final String METRICS = "metrics.csv";
+    static final String HEADER = "epoch,iterations,train_loss,val_loss,val_top1_err,val_top5_err,lr,images_per_s,"
+            + "seconds";
+
+    /** What a run ended with. */
+    public record Result(Path runDir, long iterations, int epochsCompleted, double lastTop1Error,
+                         double lastTop5Error, double bestTop1Error, int classes, String stopReason) {
+    }
+
+    /** The counters and schedule saved with every checkpoint (public fields for JSON). */
+    public static class State {
+        public String checkpoint;
+        public long iteration;
+        public int epoch;
+        public int batchInEpoch;
+        public int epochsCompleted;
+        public PlateauSchedule schedule;
+        public double bestTop1Error = Double.POSITIVE_INFINITY;
+        public double lastTop1Error = Double.NaN;
+        public double lastTop5Error = Double.NaN;
+    }
+
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    private final TrainConfig cfg;
+    private final Path runDir;
+    private final BooleanSupplier stopRequested;
+    private AlexNet net;
+    private ComputationGraph graph;
+    private State state;
+
+    private Trainer(TrainConfig cfg, Path runDir, BooleanSupplier stopRequested) {
+        this.cfg = cfg;
+        this.runDir = runDir;
+        this.stopRequested = stopRequested;
+    }
+
+    /** Starts a new run of {@code model} (its class count is set from the data) in a new or empty directory. */
+    public static Result start(TrainConfig cfg, AlexNet model, Path runDir, BooleanSupplier stop) throws IOException {
+        cfg.validate();
+        if (Files.exists(runDir.resolve(STATE))) {
+            throw new IllegalArgumentException(runDir + " already holds a run; use --resume " + runDir
+                    + " to continue it, or another --out");
+        }
+        Files.createDirectories(runDir);
+        Trainer t = new Trainer(cfg, runDir, stop);
+        return t.run(model, null);
+    }
+
+    /** Continues the run in {@code runDir} from its last checkpoint, with the configuration it was started with. */
+    public static Result resume(Path runDir, TrainConfig overrides, BooleanSupplier stop) throws IOException {
+        if (!Files.exists(runDir.resolve(STATE))) {
+            throw new IllegalArgumentException(runDir + " has no " + STATE + ": nothing to resume (was a checkpoint"
+                    + " ever written?)");
+        }
+        TrainConfig cfg = overrides != null ? overrides : TrainConfig.read(runDir.resolve(CONFIG));
+        cfg.validate();
+        State st = JSON.readValue(runDir.resolve(STATE).toFile(), State.class);
+        Trainer t = new Trainer(cfg, runDir, stop);
+        return t.run(null, st);
+    }
+
+    private Result run(AlexNet model, State resumed) throws IOException {
+        int threads = cfg.dataThreads();
+        Path data = Path.of(cfg.data);
+        ImageSource train = Datasets.open(data, "train", threads);
+        ImageSource val = Datasets.open(data, "val", threads);
+        DatasetStats stats = train.stats();
+        if (stats == null) {
+            stats = DatasetStats.published(train.imageSize());
+            log.info("no training statistics with {} (not a prepared cache): using the published ImageNet mean/std "
+                    + "and PCA constants", data);
+        }
+        Normalization norm = Normalization.of(cfg.normalize.equals("channel") ? Normalization.Kind.CHANNEL
+                : Normalization.Kind.MEAN_IMAGE, stats);
+        if (resumed == null) {
+            net = AlexNet.fromSettings(withClasses(model.settings(), train.wnids().size()));
+            graph = new ComputationGraph(net.configuration(new NeuralNetConfiguration.Builder()
+                    .seed(cfg.seed)
+                    .updater(new ClassicalMomentum(cfg.lr, cfg.momentum))
+                    .l2(cfg.weightDecay)));
+            graph.init();
+            if (cfg.init.equals("he")) {
+                heInit(graph, cfg.seed);
+            }
+            state = new State();
+            state.schedule = new PlateauSchedule(cfg.lr, cfg.lrFactor, cfg.lrPatience, cfg.lrMaxReductions);
+            cfg.write(runDir.resolve(CONFIG));
+            writeMetricsHeader(List.of());
+        } else {
+            state = resumed;
+            ModelFiles.Loaded loaded = ModelFiles.load(runDir.resolve(state.checkpoint), true);
+            net = loaded.net();
+            graph = loaded.graph();
+            if (net.numClasses() != train.wnids().size()) {
+                throw new IllegalArgumentException("the checkpoint has " + net.numClasses() + " classes but "
+                        + data + " has " + train.wnids().size());
+            }
+            keepMetricsUpTo(state.epochsCompleted);
+            log.info("resuming {} at epoch {} batch {} (iteration {}), lr {}", runDir, state.epoch + 1,
+                    state.batchInEpoch, state.iteration, state.schedule.lr);
+        }
+        int crop = net.inputSize();
+        Preset trainPreset = Preset.train(crop, cfg.lighting > 0 ? PcaLighting.of(stats, cfg.lighting) : null, norm);
+        Preset valPreset = Preset.center(crop, norm);
+        log.info("training {} ({} parameters, {} classes) on {}: {} train / {} val images, batch {}, {}", net.variant(),
+                net.parameterCount(), net.numClasses(), data, train.size(), val.size(), cfg.batch, trainPreset);
+
+        String stopReason = "completed " + cfg.epochs + " epochs";
+        ImageNetIterator.Options opts = ImageNetIterator.Options.training(cfg.batch, cfg.seed, threads)
+                .withStrict(cfg.strict);
+        try (ImageNetIterator it = new ImageNetIterator(train, trainPreset, opts)) {
+            int perEpoch = cfg.limitBatches > 0 ? Math.min(cfg.limitBatches, it.batchesPerEpoch())
+                    : it.batchesPerEpoch();
+            epochs:
+            while (state.epoch < cfg.epochs) {
+                int epoch = state.epoch;
+                it.seek(epoch, state.batchInEpoch);
+                double lossSum = 0;
+                int lossCount = 0;
+                double smooth = Double.NaN;
+                long images = 0;
+                long epochStart = System.nanoTime();
+                double dataSecs = 0;
+                double computeSecs = 0;
+                try (ProgressBar bar = new ProgressBar(String.format(Locale.ROOT, "epoch %d/%d", epoch + 1,
+                        cfg.epochs), perEpoch - state.batchInEpoch, "it")) {
+                    final double[] shown = {Double.NaN};
+                    bar.extra(() -> String.format(Locale.ROOT, "loss %.4f lr %.2g", shown[0], state.schedule.lr));
+                    while (state.batchInEpoch < perEpoch) {
+                        if (cfg.maxIters > 0 && state.iteration >= cfg.maxIters) {
+                            stopReason = "reached --max-iters " + cfg.maxIters;
+                            checkpoint();
+                            break epochs;
+                        }
+                        long t0 = System.nanoTime();
+                        DataSet ds = it.next();
+                        long t1 = System.nanoTime();
+                        Nd4j.getRandom().setSeed(Seeds.mix(cfg.seed, 0x5eed, state.iteration));
+                        graph.fit(ds);
+                        // DL4J's score adds the L2 penalty; report the data loss (cross-entropy) alone
+                        double loss = graph.score() - (cfg.weightDecay > 0 ? graph.calcRegularizationScore(true) : 0);
+                        long t2 = System.nanoTime();
+                        if (!Double.isFinite(loss)) {
+                            throw new IllegalStateException(String.format(Locale.ROOT, "the loss became %s at "
+                                    + "epoch %d, iteration %d (lr %.3g): training stopped; the last good checkpoint "
+                                    + "(%s) is intact. Try a lower --lr or --init he.", loss, epoch + 1,
+                                    state.iteration + 1, state.schedule.lr, state.checkpoint));
+                        }
+                        state.iteration++;
+                        state.batchInEpoch++;
+                        images += ds.getFeatures().size(0);
+                        dataSecs += (t1 - t0) / 1e9;
+                        computeSecs += (t2 - t1) / 1e9;
+                        lossSum += loss;
+                        lossCount++;
+                        smooth = Double.isNaN(smooth) ? loss : 0.9 * smooth + 0.1 * loss;
+                        shown[0] = smooth;
+                        bar.step(1);
+                        if (state.iteration % cfg.logEvery == 0 || state.batchInEpoch == perEpoch) {
+                            double secs = (System.nanoTime() - epochStart) / 1e9;
+                            double rate = images / secs;
+                            log.info(String.format(Locale.ROOT, "Epoch: [%d] [%d/%d] eta: %s lr: %.3g img/s: %.1f "
+                                            + "loss: %.4f (%.4f) data: %.3f s compute: %.3f s", epoch + 1,
+                                    state.batchInEpoch, perEpoch, ProgressBar.time((perEpoch - state.batchInEpoch)
+                                            * (secs / Math.max(1, lossCount))), state.schedule.lr, rate, smooth,
+                                    lossSum / lossCount, dataSecs / lossCount, computeSecs / lossCount));
+                        }
+                        if (cfg.checkpointEvery > 0 && state.iteration % cfg.checkpointEvery == 0) {
+                            checkpoint();
+                        }
+                        if (stopRequested.getAsBoolean()) {
+                            stopReason = "interrupted; resume with --resume " + runDir;
+                            checkpoint();
+                            break epochs;
+                        }
+                    }
+                }
+                double secs = (System.nanoTime() - epochStart) / 1e9;
+                TopK v = Evaluator.evaluate(graph, val, valPreset, cfg.batch, threads, cfg.limitBatches, false);
+                state.lastTop1Error = v.top1Error();
+                state.lastTop5Error = v.top5Error();
+                double lrUsed = state.schedule.lr;
+                appendMetrics(epoch + 1, lossCount == 0 ? Double.NaN : lossSum / lossCount, v, lrUsed,
+                        images / secs, secs);
+                log.info(String.format(Locale.ROOT, "Epoch: [%d] val: top-1 error %.4f, top-5 error %.4f, loss "
+                                + "%.4f (%d images; chance top-1 %.4f)", epoch + 1, v.top1Error(), v.top5Error(),
+                        v.loss(), v.examples(), 1 - 1.0 / net.numClasses()));
+                if (state.schedule.step(epoch, v.top1Error())) {
+                    graph.setLearningRate(state.schedule.lr);
+                    log.info("validation error stopped improving: learning rate divided to {} (reduction {} of {})",
+                            state.schedule.lr, state.schedule.reductions.size(), cfg.lrMaxReductions);
+                }
+                state.epoch++;
+                state.batchInEpoch = 0;
+                state.epochsCompleted = state.epoch;
+                if (v.top1Error() < state.bestTop1Error) {
+                    state.bestTop1Error = v.top1Error();
+                    ModelFiles.save(runDir.resolve("checkpoints").resolve("best.zip"), net, graph, false);
+                }
+                checkpoint();
+                plots();
+            }
+        }
+        Map<String, Object> result = new LinkedHashMap<>();
+        result.put("stopReason", stopReason);
+        result.put("iterations", state.iteration);
+        result.put("epochsCompleted", state.epochsCompleted);
+        result.put("valTop1Error", state.lastTop1Error);
+        result.put("valTop5Error", state.lastTop5Error);
+        result.put("bestValTop1Error", state.bestTop1Error);
+        result.put("chanceTop1Error", 1 - 1.0 / net.numClasses());
+        result.put("chanceTop5Error", Math.max(0, 1 - 5.0 / net.numClasses()));
+        result.put("lr", state.schedule.lr);
+        result.put("lrReductionsAfterEpochs", state.schedule.reductions.stream().map(e -> e + 1).toList());
+        result.put("checkpoint", state.checkpoint);
+        byte[] json = JSON.writeValueAsBytes(result);
+        AtomicFiles.write(runDir.resolve("result.json"), tmp -> Files.write(tmp, json));
+        log.info("{}: {} iterations, {} epochs; last val top-1 error {}, top-5 error {}", stopReason, state.iteration,
+                state.epochsCompleted, state.lastTop1Error, state.lastTop5Error);
+        return new Result(runDir, state.iteration, state.epochsCompleted, state.lastTop1Error, state.lastTop5Error,
+                state.bestTop1Error, net.numClasses(), stopReason);
+    }
+
+    private static Map<String, Object> withClasses(Map<String, Object> settings, int classes) {
+        Map<String, Object> m = new LinkedHashMap<>(settings);
+        m.put("numClasses", classes);
+        return m;
+    }
+
+    /** He initialisation (N(0, 2/fan_in), biases 0), the option for short runs on small data. */
+    static void heInit(ComputationGraph graph, long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        for (Map.Entry<String, INDArray> e : graph.paramTable().entrySet()) {
+            INDArray p = e.getValue();
+            long[] s = p.shape();
+            if (e.getKey().endsWith("_W")) {
+                double fanIn = s.length == 4 ? s[1] * s[2] * s[3] : s[0];
+                float[] v = new float[(int) p.length()];
+                double std = Math.sqrt(2.0 / fanIn);
+                for (int i = 0; i < v.length; i++) {
+                    v[i] = (float) (r.nextGaussian() * std);
+                }
+                p.assign(Nd4j.create(v, s, p.ordering()));
+            } else {
+                p.assign(0);
+            }
+        }
+    }
+
+    /** Writes the model (with momentum) and then, as the commit, the state naming it; prunes old checkpoints. */
+    private void checkpoint() throws IOException {
+        Path dir = runDir.resolve("checkpoints");
+        String name = String.format("ckpt-%08d.zip", state.iteration);
+        ModelFiles.save(dir.resolve(name), net, graph, true);
+        state.checkpoint = "checkpoints/" + name;
+        byte[] json = JSON.writeValueAsBytes(state);
+        AtomicFiles.write(runDir.resolve(STATE), tmp -> Files.write(tmp, json));
+        List<Path> old = new ArrayList<>();
+        try (var s = Files.list(dir)) {
+            s.filter(p -> p.getFileName().toString().matches("ckpt-\\d+\\.zip")).sorted().forEach(old::add);
+        }
+        for (int i = 0; i < old.size() - cfg.keepCheckpoints; i++) {
+            Files.deleteIfExists(old.get(i));
+        }
+    }
+
+    private void writeMetricsHeader(List<String> rows) throws IOException {
+        StringBuilder sb = new StringBuilder(HEADER).append('\n');
+        rows.forEach(r -> sb.append(r).append('\n'));
+        byte[] bytes = sb.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        AtomicFiles.write(runDir.resolve(METRICS), tmp -> Files.write(tmp, bytes));
+    }
+
+    /** On resume: drops rows of epochs after the checkpoint (written before a crash, to be redone). */
+    private void keepMetricsUpTo(int epochs) throws IOException {
+        List<String> keep = new ArrayList<>();
+        Path f = runDir.resolve(METRICS);
+        if (Files.exists(f)) {
+            for (String line : Files.readAllLines(f)) {
+                if (!line.equals(HEADER) && !line.isBlank() && Integer.parseInt(line.split(",")[0]) <= epochs) {
+                    keep.add(line);
+                }
+            }
+        }
+        writeMetricsHeader(keep);
+    }
+
+    private void appendMetrics(int epoch, double trainLoss, TopK v, double lr, double rate, double secs)
+            throws IOException {
+        List<String> rows = new ArrayList<>();
+        for (String line : Files.readAllLines(runDir.resolve(METRICS))) {
+            if (!line.equals(HEADER) && !line.isBlank()) {
+                rows.add(line);
+            }
+        }
+        rows.add(String.format(Locale.ROOT, "%d,%d,%.6f,%.6f,%.6f,%.6f,%.6g,%.2f,%.1f", epoch, state.iteration,
+                trainLoss, v.loss(), v.top1Error(), v.top5Error(), lr, rate, secs));
+        writeMetricsHeader(rows);
+    }
+
+    /** Loss, error and learning-rate curves from metrics.csv. */
+    private void plots() throws IOException {
+        Metrics m = Metrics.read(runDir.resolve(METRICS));
+        m.plot(runDir.resolve("plots"), net.numClasses());
+    }
+}
