@@ -53,6 +53,10 @@ class TrainCommand implements Callable<Integer> {
     @Option(names = "--momentum", paramLabel = "X", description = "Classical momentum (default: 0.9).")
     Double momentum;
 
+    @Option(names = "--optimizer", paramLabel = "sgd|adam", description = "sgd: the paper's classical momentum "
+            + "(default); adam: for short runs on small data.")
+    String optimizer;
+
     @Option(names = "--weight-decay", paramLabel = "X", description = "Weight decay on weights, inside the "
             + "momentum (default: 0.0005).")
     Double weightDecay;
@@ -122,7 +126,7 @@ class TrainCommand implements Callable<Integer> {
             }
             cfg = TrainConfig.read(runDir.resolve(Trainer.CONFIG));
             if (data != null || config != null || batch != null || lr != null || momentum != null
-                    || weightDecay != null || init != null || normalize != null || lighting != null) {
+                    || weightDecay != null || init != null || optimizer != null || normalize != null || lighting != null) {
                 throw new IllegalArgumentException("--resume continues the recipe in " + runDir.resolve(
                         Trainer.CONFIG) + "; only --epochs, --max-iters, --limit-batches, --threads, --log-every and"
                         + " --checkpoint-every may change");
@@ -161,6 +165,9 @@ class TrainCommand implements Callable<Integer> {
             }
             if (init != null) {
                 cfg.init = init;
+            }
+            if (optimizer != null) {
+                cfg.optimizer = optimizer;
             }
             if (normalize != null) {
                 cfg.normalize = normalize;

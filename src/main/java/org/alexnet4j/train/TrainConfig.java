@@ -19,6 +19,11 @@ public class TrainConfig {
     /** Dataset: an ILSVRC2012-layout directory or a prepared cache. */
     public String data;
     public int epochs = 90;
+    /**
+     * "sgd": the paper's classical momentum with weight decay through it; "adam": DL4J's Adam (L2 added to the
+     * gradient), for short runs on small data, where the paper's SGD needs far more iterations than a quick run has.
+     */
+    public String optimizer = "sgd";
     public int batch = 128;
     public double lr = 0.01;
     public double momentum = 0.9;
@@ -92,6 +97,8 @@ public class TrainConfig {
         check(keepCheckpoints >= 1, "--keep-checkpoints must be at least 1");
         check(logEvery >= 1, "--log-every must be at least 1");
         check(init.equals("paper") || init.equals("he"), "--init must be paper or he, got " + init);
+        check(optimizer.equals("sgd") || optimizer.equals("adam"), "--optimizer must be sgd or adam, got "
+                + optimizer);
         check(normalize.equals("mean-image") || normalize.equals("channel"),
                 "--normalize must be mean-image or channel, got " + normalize);
         check(lighting >= 0 && Double.isFinite(lighting), "--lighting must be >= 0");

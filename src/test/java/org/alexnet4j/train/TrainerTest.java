@@ -1,0 +1,125 @@
+package org.alexnet4j.train;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.alexnet4j.data.Manifest;
+import org.alexnet4j.data.PreparedCache;
+import org.alexnet4j.data.SyntheticImageNet;
+import org.alexnet4j.model.AlexNet;
+import org.alexnet4j.weights.ModelFiles;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** Runs of the real training loop on small synthetic data: exact resume, NaN stop, and learning. */
+class TrainerTest {
+    @TempDir
+    static Path tmp;
+    static Path cache;
+
+    @BeforeAll
+    static void data() throws Exception {
+        Path d = tmp.resolve("synth");
+        SyntheticImageNet.generate(d, new SyntheticImageNet.Options(4, 60, 10, 5, false, true, 2));
+        cache = tmp.resolve("cache");
+        PreparedCache.prepare(d, Manifest.build(d, null, 2), cache,
+                new PreparedCache.Options(256, PreparedCache.Format.RAW, 90, 0, 2, false));
+    }
+
+    static TrainConfig small() {
+        TrainConfig c = new TrainConfig();
+        c.data = cache.toString();
+        c.epochs = 2;
+        c.batch = 8;
+        c.limitBatches = 3;
+        c.init = "he";
+        c.normalize = "channel";
+        c.threads = 2;
+        c.seed = 3;
+        c.logEvery = 100;
+        return c;
+    }
+
+    static AlexNet tiny() {
+        return AlexNet.builder().width(0.125).seed(7).build();
+    }
+
+    static INDArray params(Path run) throws Exception {
+        String ckpt = new ObjectMapper().readTree(run.resolve(Trainer.STATE).toFile()).get("checkpoint").asText();
+        return ModelFiles.load(run.resolve(ckpt), true).graph().params().dup();
+    }
+
+    @Test
+    void anInterruptedAndResumedRunEndsExactlyLikeAnUninterruptedOne() throws Exception {
+        Path a = tmp.resolve("straight");
+        Trainer.Result ra = Trainer.start(small(), tiny(), a, () -> false);
+        assertThat(ra.iterations()).isEqualTo(6);
+        assertThat(ra.epochsCompleted()).isEqualTo(2);
+
+        Path b = tmp.resolve("interrupted");
+        AtomicLong calls = new AtomicLong();
+        Trainer.Result rb1 = Trainer.start(small(), tiny(), b, () -> calls.incrementAndGet() >= 4); // Ctrl-C at it. 4
+        assertThat(rb1.iterations()).isEqualTo(4);
+        assertThat(rb1.stopReason()).contains("interrupted");
+        Trainer.Result rb2 = Trainer.resume(b, null, () -> false);
+        assertThat(rb2.iterations()).isEqualTo(6);
+        assertThat(params(b)).isEqualTo(params(a)); // momentum, data position, dropout masks all restored
+        assertThat(Files.readAllLines(b.resolve(Trainer.METRICS))).hasSize(3); // header + 2 epochs
+        // validation numbers of both runs agree (timings differ)
+        List<String> la = Files.readAllLines(a.resolve(Trainer.METRICS));
+        List<String> lb = Files.readAllLines(b.resolve(Trainer.METRICS));
+        for (int i = 1; i < la.size(); i++) {
+            String[] pa = la.get(i).split(",");
+            String[] pb = lb.get(i).split(",");
+            for (int c = 0; c <= 6; c++) {
+                if (c != 2) { // train loss of the interrupted epoch is averaged over the resumed part only
+                    assertThat(pb[c]).as("metrics row %d column %d", i, c).isEqualTo(pa[c]);
+                }
+            }
+        }
+        assertThat(a.resolve("plots/error.png")).exists();
+        assertThat(a.resolve("plots/loss.png")).exists();
+        assertThat(a.resolve("plots/lr.png")).exists();
+        assertThat(a.resolve("checkpoints/best.zip")).exists();
+        assertThatThrownBy(() -> Trainer.start(small(), tiny(), a, () -> false)).hasMessageContaining("--resume");
+    }
+
+    @Test
+    void aDivergingRunStopsWithAClearMessageAndKeepsTheLastGoodCheckpoint() throws Exception {
+        TrainConfig c = small();
+        c.lr = 1e6;
+        c.checkpointEvery = 1;
+        c.epochs = 3;
+        Path run = tmp.resolve("nan");
+        assertThatThrownBy(() -> Trainer.start(c, tiny(), run, () -> false))
+                .hasMessageContaining("the loss became").hasMessageContaining("last good checkpoint");
+        if (Files.exists(run.resolve(Trainer.STATE))) {
+            INDArray p = params(run);
+            assertThat(p.isNaN().any() || p.isInfinite().any()).isFalse();
+        }
+    }
+
+    @Test
+    void aWidthReducedPaperNetLearnsFarBelowChance() throws Exception {
+        TrainConfig c = small();
+        c.epochs = 5;
+        c.batch = 16;
+        c.limitBatches = 0;
+        c.optimizer = "adam"; // the paper's SGD needs far more iterations than a test has (see README)
+        c.lr = 5e-4;
+        Trainer.Result r = Trainer.start(c, AlexNet.builder().width(0.25).seed(1).build(), tmp.resolve("learn"),
+                () -> false);
+        // 4 classes: chance top-1 error 0.75
+        assertThat(r.bestTop1Error()).isLessThan(0.45);
+        Metrics m = Metrics.read(tmp.resolve("learn").resolve(Trainer.METRICS));
+        assertThat(m.trainLoss()[m.trainLoss().length - 1]).isLessThan(m.trainLoss()[0]);
+    }
+}
