@@ -2,9 +2,7 @@ package org.alexnet4j.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import org.alexnet4j.data.Manifest;
-import org.alexnet4j.data.PreparedCache;
-import org.alexnet4j.data.SyntheticImageNet;
+import org.alexnet4j.data.Fixtures;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -30,11 +28,7 @@ class TrainCliTest {
 
     @BeforeAll
     static void data() throws Exception {
-        Path d = tmp.resolve("synth");
-        SyntheticImageNet.generate(d, new SyntheticImageNet.Options(3, 12, 4, 2, false, true, 2));
-        cache = tmp.resolve("cache");
-        PreparedCache.prepare(d, Manifest.build(d, null, 2), cache,
-                new PreparedCache.Options(256, PreparedCache.Format.RAW, 90, 0, 2, false));
+        cache = Fixtures.rawCache(tmp, 3, 12, 4, 2);
     }
 
     static List<String> args(String... extra) {

@@ -1,9 +1,7 @@
 package org.alexnet4j.train;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import org.alexnet4j.data.Manifest;
-import org.alexnet4j.data.PreparedCache;
-import org.alexnet4j.data.SyntheticImageNet;
+import org.alexnet4j.data.Fixtures;
 import org.alexnet4j.model.AlexNet;
 import org.alexnet4j.weights.ModelFiles;
 import org.junit.jupiter.api.BeforeAll;
@@ -27,11 +25,7 @@ class TrainerTest {
 
     @BeforeAll
     static void data() throws Exception {
-        Path d = tmp.resolve("synth");
-        SyntheticImageNet.generate(d, new SyntheticImageNet.Options(4, 60, 10, 5, false, true, 2));
-        cache = tmp.resolve("cache");
-        PreparedCache.prepare(d, Manifest.build(d, null, 2), cache,
-                new PreparedCache.Options(256, PreparedCache.Format.RAW, 90, 0, 2, false));
+        cache = Fixtures.rawCache(tmp, 4, 60, 10, 5);
     }
 
     static TrainConfig small() {
