@@ -11,6 +11,7 @@ import java.nio.file.Path;
 public final class Datasets {
     private static final Logger log = LoggerFactory.getLogger(Datasets.class);
     public static final String MANIFEST_FILE = "manifest.tsv";
+    private static final java.util.Map<Path, Manifest> BUILT = new java.util.concurrent.ConcurrentHashMap<>();
 
     private Datasets() {
     }
@@ -23,6 +24,10 @@ public final class Datasets {
         if (manifest != null) {
             return Manifest.read(manifest);
         }
+        Manifest known = BUILT.get(data.toAbsolutePath().normalize());
+        if (known != null) {
+            return known;
+        }
         Path standard = data.resolve(MANIFEST_FILE);
         if (Files.isRegularFile(standard)) {
             log.info("using the manifest {}", standard);
@@ -32,6 +37,7 @@ public final class Datasets {
         Manifest m = Manifest.build(data, valLabels == null ? null : Manifest.readValLabels(valLabels), threads);
         log.info("indexed {}: {} images, {} classes in {} s (save it with 'alexnet4j manifest build')", data,
                 m.entries().size(), m.wnids().size(), String.format("%.1f", (System.nanoTime() - t) / 1e9));
+        BUILT.put(data.toAbsolutePath().normalize(), m); // train and val of one run index the directory once
         return m;
     }
 

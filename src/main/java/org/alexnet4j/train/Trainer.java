@@ -176,8 +176,10 @@ public final class Trainer {
                 long epochStart = System.nanoTime();
                 double dataSecs = 0;
                 double computeSecs = 0;
+                long epochImages = Math.min((long) perEpoch * cfg.batch, train.size())
+                        - (long) state.batchInEpoch * cfg.batch;
                 try (ProgressBar bar = new ProgressBar(String.format(Locale.ROOT, "epoch %d/%d", epoch + 1,
-                        cfg.epochs), perEpoch - state.batchInEpoch, "it")) {
+                        cfg.epochs), Math.max(0, epochImages), "img")) {
                     final double[] shown = {Double.NaN};
                     bar.extra(() -> String.format(Locale.ROOT, "loss %.4f lr %.2g", shown[0], state.schedule.lr));
                     while (state.batchInEpoch < perEpoch) {
@@ -209,7 +211,7 @@ public final class Trainer {
                         lossCount++;
                         smooth = Double.isNaN(smooth) ? loss : 0.9 * smooth + 0.1 * loss;
                         shown[0] = smooth;
-                        bar.step(1);
+                        bar.step(ds.getFeatures().size(0));
                         if (state.iteration % cfg.logEvery == 0 || state.batchInEpoch == perEpoch) {
                             double secs = (System.nanoTime() - epochStart) / 1e9;
                             double rate = images / secs;
@@ -269,8 +271,8 @@ public final class Trainer {
         result.put("checkpoint", state.checkpoint);
         byte[] json = JSON.writeValueAsBytes(result);
         AtomicFiles.write(runDir.resolve("result.json"), tmp -> Files.write(tmp, json));
-        log.info("{}: {} iterations, {} epochs; last val top-1 error {}, top-5 error {}", stopReason, state.iteration,
-                state.epochsCompleted, state.lastTop1Error, state.lastTop5Error);
+        log.info(String.format(Locale.ROOT, "%s: %d iterations, %d epochs; last val top-1 error %.4f, top-5 error "
+                + "%.4f", stopReason, state.iteration, state.epochsCompleted, state.lastTop1Error, state.lastTop5Error));
         return new Result(runDir, state.iteration, state.epochsCompleted, state.lastTop1Error, state.lastTop5Error,
                 state.bestTop1Error, net.numClasses(), stopReason);
     }
