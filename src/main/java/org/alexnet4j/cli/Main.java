@@ -23,6 +23,7 @@ import java.io.PrintWriter;
                 ManifestCommand.class,
                 PrepareCommand.class,
                 BenchDataCommand.class,
+                BenchCommand.class,
                 TrainCommand.class,
                 EvalCommand.class,
                 CommandLine.HelpCommand.class})

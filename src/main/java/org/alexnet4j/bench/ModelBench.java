@@ -1,0 +1,334 @@
+package org.alexnet4j.bench;
+
+import org.alexnet4j.model.AlexNet;
+import org.alexnet4j.train.ClassicalMomentum;
+import org.bytedeco.javacpp.Pointer;
+import org.deeplearning4j.nn.api.layers.IOutputLayer;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.graph.vertex.GraphVertex;
+import org.deeplearning4j.nn.graph.vertex.VertexIndices;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.DataSet;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Timing of AlexNet training and inference steps on synthetic input, in the manner of soumith's convnet-benchmarks
+ * (batch 128): per-batch milliseconds (median and spread) of the forward pass, of a whole training step
+ * (forward + backward + update, DL4J's {@code fit}), backward+update as their difference, images/s, and peak memory
+ * (JVM heap and the process's resident memory, which holds ND4J's off-heap arrays). The {@code zoo} model is DL4J's
+ * own {@code org.deeplearning4j.zoo.model.AlexNet}, the in-run baseline.
+ */
+public final class ModelBench {
+    private ModelBench() {
+    }
+
+    /** A model under test: the network and how to run it. */
+    public interface Subject {
+        String name();
+
+        long[] inputShape(int batch);
+
+        int classes();
+
+        long parameters();
+
+        void fit(DataSet batch);
+
+        INDArray output(INDArray input, boolean train);
+    }
+
+    static long[] batchShape(AlexNet net, int batch) {
+        long[] e = net.exampleShape();
+        return new long[]{batch, e[0], e[1], e[2]};
+    }
+
+    /** The paper or torchvision net, with the paper's updater. */
+    public static Subject alexnet4j(AlexNet net) {
+        ComputationGraph g = new ComputationGraph(net.configuration(new NeuralNetConfiguration.Builder()
+                .updater(new ClassicalMomentum(0.01, 0.9)).l2(0.0005)));
+        g.init();
+        return new Subject() {
+            public String name() {
+                return "alexnet4j " + net.variant().id() + (net.settings().get("dataFormat").equals("NHWC")
+                        ? " (NHWC)" : "");
+            }
+
+            public long[] inputShape(int batch) {
+                return batchShape(net, batch);
+            }
+
+            public int classes() {
+                return net.numClasses();
+            }
+
+            public long parameters() {
+                return g.numParams();
+            }
+
+            public void fit(DataSet batch) {
+                g.fit(batch);
+            }
+
+            public INDArray output(INDArray input, boolean train) {
+                return g.outputSingle(train, input);
+            }
+        };
+    }
+
+    /** DL4J's zoo AlexNet (one tower, 224 input, its own recipe: Nesterov, L2), as shipped. */
+    public static Subject zoo(int classes) {
+        MultiLayerNetwork m = org.deeplearning4j.zoo.model.AlexNet.builder().numClasses(classes).build().init();
+        return new Subject() {
+            public String name() {
+                return "dl4j zoo AlexNet";
+            }
+
+            public long[] inputShape(int batch) {
+                return new long[]{batch, 3, 224, 224};
+            }
+
+            public int classes() {
+                return classes;
+            }
+
+            public long parameters() {
+                return m.numParams();
+            }
+
+            public void fit(DataSet batch) {
+                m.fit(batch);
+            }
+
+            public INDArray output(INDArray input, boolean train) {
+                return m.output(input, train);
+            }
+        };
+    }
+
+    /** Timings of one subject. */
+    public record Result(String model, long parameters, int batch, double[] stepMs, double[] forwardMs,
+                         double[] inferMs, long peakHeapBytes, long peakResidentBytes) {
+        public Map<String, Object> toMap() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("model", model);
+            m.put("parameters", parameters);
+            m.put("batch", batch);
+            if (stepMs.length > 0) {
+                m.put("trainStepMs", stats(stepMs));
+                m.put("forwardTrainMs", stats(forwardMs));
+                m.put("backwardUpdateMs", round(median(stepMs) - median(forwardMs)));
+                m.put("trainImagesPerSecond", round(batch * 1000.0 / median(stepMs)));
+            }
+            if (inferMs.length > 0) {
+                m.put("inferMs", stats(inferMs));
+                m.put("inferImagesPerSecond", round(batch * 1000.0 / median(inferMs)));
+            }
+            m.put("peakHeapMiB", peakHeapBytes >> 20);
+            m.put("peakResidentMiB", peakResidentBytes >> 20);
+            return m;
+        }
+    }
+
+    static Map<String, Object> stats(double[] v) {
+        double[] s = v.clone();
+        Arrays.sort(s);
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("median", round(median(v)));
+        m.put("min", round(s[0]));
+        m.put("max", round(s[s.length - 1]));
+        m.put("n", s.length);
+        return m;
+    }
+
+    public static double median(double[] v) {
+        if (v.length == 0) {
+            return Double.NaN;
+        }
+        double[] s = v.clone();
+        Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    }
+
+    static double round(double x) {
+        return Math.round(x * 10) / 10.0;
+    }
+
+    /**
+     * Runs {@code warmup} untimed and {@code iters} timed repetitions of each measured operation.
+     */
+    public static Result run(Subject s, int batch, boolean train, boolean infer, int warmup, int iters) {
+        INDArray x = Nd4j.rand(DataType.FLOAT, s.inputShape(batch)).subi(0.5).muli(100);
+        INDArray y = Nd4j.zeros(DataType.FLOAT, batch, s.classes());
+        for (int i = 0; i < batch; i++) {
+            y.putScalar(i, i % s.classes(), 1f);
+        }
+        DataSet ds = new DataSet(x, y);
+        MemorySampler mem = new MemorySampler();
+        mem.start();
+        try {
+            double[] step = new double[train ? iters : 0];
+            double[] fwd = new double[train ? iters : 0];
+            double[] inf = new double[infer ? iters : 0];
+            if (train) {
+                for (int i = 0; i < warmup; i++) {
+                    s.fit(ds);
+                }
+                for (int i = 0; i < iters; i++) {
+                    long t0 = System.nanoTime();
+                    s.fit(ds);
+                    step[i] = (System.nanoTime() - t0) / 1e6;
+                }
+                for (int i = 0; i < warmup; i++) {
+                    s.output(x, true);
+                }
+                for (int i = 0; i < iters; i++) {
+                    long t0 = System.nanoTime();
+                    s.output(x, true);
+                    fwd[i] = (System.nanoTime() - t0) / 1e6;
+                }
+            }
+            if (infer) {
+                for (int i = 0; i < warmup; i++) {
+                    s.output(x, false);
+                }
+                for (int i = 0; i < iters; i++) {
+                    long t0 = System.nanoTime();
+                    s.output(x, false);
+                    inf[i] = (System.nanoTime() - t0) / 1e6;
+                }
+            }
+            mem.sample();
+            return new Result(s.name(), s.parameters(), batch, step, fwd, inf, mem.peakHeap, mem.peakResident);
+        } finally {
+            mem.stop();
+        }
+    }
+
+    /** Per-layer forward and backward milliseconds of a graph (median over {@code iters}, after one warm-up). */
+    public record LayerTime(String layer, double forwardMs, double backwardMs) {
+    }
+
+    /**
+     * Runs the graph vertex by vertex in topological order, timing each vertex's forward pass (training mode) and
+     * then its backward pass (epsilons summed where a vertex feeds several others, as DL4J does). Without workspaces,
+     * so totals are a little above a real {@code fit}; the split between layers is what this is for.
+     */
+    public static List<LayerTime> perLayer(AlexNet net, int batch, int iters) {
+        ComputationGraph g = net.newGraph();
+        INDArray x = Nd4j.rand(DataType.FLOAT, batchShape(net, batch)).subi(0.5).muli(100);
+        INDArray y = Nd4j.zeros(DataType.FLOAT, batch, net.numClasses());
+        for (int i = 0; i < batch; i++) {
+            y.putScalar(i, i % net.numClasses(), 1f);
+        }
+        g.initGradientsView(); // backward passes write into the gradient views
+        g.setInputs(x); // preprocessors ask the graph for the batch size
+        g.setLabels(y);
+        GraphVertex[] vertices = g.getVertices();
+        int[] order = g.topologicalSortOrder();
+        Map<String, List<Double>> fwd = new LinkedHashMap<>();
+        Map<String, List<Double>> bwd = new LinkedHashMap<>();
+        LayerWorkspaceMgr mgr = LayerWorkspaceMgr.noWorkspaces();
+        for (int rep = 0; rep <= iters; rep++) {
+            INDArray[] acts = new INDArray[vertices.length];
+            for (int idx : order) {
+                GraphVertex v = vertices[idx];
+                if (v.isInputVertex()) {
+                    acts[idx] = x;
+                    continue;
+                }
+                VertexIndices[] in = v.getInputVertices();
+                for (int i = 0; i < in.length; i++) {
+                    v.setInput(i, acts[in[i].getVertexIndex()], mgr);
+                }
+                if (v.hasLayer() && v.getLayer() instanceof IOutputLayer out) {
+                    out.setLabels(y);
+                }
+                long t0 = System.nanoTime();
+                acts[idx] = v.doForward(true, mgr);
+                double ms = (System.nanoTime() - t0) / 1e6;
+                if (rep > 0) {
+                    fwd.computeIfAbsent(v.getVertexName(), k -> new ArrayList<>()).add(ms);
+                }
+            }
+            INDArray[] eps = new INDArray[vertices.length];
+            for (int k = order.length - 1; k >= 0; k--) {
+                int idx = order[k];
+                GraphVertex v = vertices[idx];
+                if (v.isInputVertex()) {
+                    continue;
+                }
+                if (!v.isOutputVertex()) {
+                    if (eps[idx] == null) {
+                        continue;
+                    }
+                    v.setEpsilon(eps[idx]);
+                }
+                long t0 = System.nanoTime();
+                INDArray[] back = v.doBackward(false, mgr).getSecond();
+                double ms = (System.nanoTime() - t0) / 1e6;
+                if (rep > 0) {
+                    bwd.computeIfAbsent(v.getVertexName(), kk -> new ArrayList<>()).add(ms);
+                }
+                VertexIndices[] in = v.getInputVertices();
+                for (int i = 0; i < in.length; i++) {
+                    int src = in[i].getVertexIndex();
+                    if (back[i] == null) {
+                        continue;
+                    }
+                    eps[src] = eps[src] == null ? back[i].dup() : eps[src].addi(back[i]);
+                }
+            }
+        }
+        List<LayerTime> out = new ArrayList<>();
+        for (Map.Entry<String, List<Double>> e : fwd.entrySet()) {
+            double f = median(e.getValue().stream().mapToDouble(Double::doubleValue).toArray());
+            List<Double> b = bwd.getOrDefault(e.getKey(), List.of());
+            double bb = b.isEmpty() ? 0 : median(b.stream().mapToDouble(Double::doubleValue).toArray());
+            out.add(new LayerTime(e.getKey(), round(f), round(bb)));
+        }
+        return out;
+    }
+
+    /** Samples JVM heap use and resident memory (JavaCPP's physicalBytes) every 20 ms; keeps the peaks. */
+    static final class MemorySampler {
+        volatile long peakHeap;
+        volatile long peakResident;
+        private volatile boolean running = true;
+        private final Thread thread = new Thread(() -> {
+            while (running) {
+                sample();
+                try {
+                    Thread.sleep(20);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        }, "alexnet4j-memory-sampler");
+
+        void start() {
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        synchronized void sample() {
+            Runtime rt = Runtime.getRuntime();
+            peakHeap = Math.max(peakHeap, rt.totalMemory() - rt.freeMemory());
+            peakResident = Math.max(peakResident, Pointer.physicalBytes());
+        }
+
+        void stop() {
+            running = false;
+            thread.interrupt();
+        }
+    }
+}

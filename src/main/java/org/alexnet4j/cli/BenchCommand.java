@@ -1,0 +1,128 @@
+package org.alexnet4j.cli;
+
+import org.alexnet4j.bench.ModelBench;
+import org.alexnet4j.model.AlexNet;
+import org.alexnet4j.runtime.Backend;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = {"Time AlexNet training and inference on synthetic input, like convnet-benchmarks (batch 128): "
+                + "median/min/max ms per batch of the forward pass, the training step (forward + backward + update) "
+                + "and backward+update, images/s, peak JVM heap and resident memory. --model zoo is DL4J's own zoo "
+                + "AlexNet, the in-run baseline; --per-layer adds a forward/backward breakdown by layer."})
+class BenchCommand implements Callable<Integer> {
+    @Option(names = "--bench-model", defaultValue = "paper", paramLabel = "paper|torchvision|zoo", split = ",",
+            description = "Model(s) to time, comma-separated (default: ${DEFAULT-VALUE}). Other model options "
+                    + "(--width, --format, ...) apply to paper/torchvision.")
+    List<String> models;
+
+    @Option(names = "--batch", defaultValue = "128", paramLabel = "N", description = "Batch (default: ${DEFAULT-VALUE}).")
+    int batch;
+
+    @Option(names = "--mode", defaultValue = "both", paramLabel = "train|infer|both",
+            description = "What to time (default: ${DEFAULT-VALUE}).")
+    String mode;
+
+    @Option(names = "--warmup", defaultValue = "2", paramLabel = "N", description = "Untimed repetitions "
+            + "(default: ${DEFAULT-VALUE}).")
+    int warmup;
+
+    @Option(names = "--iters", defaultValue = "5", paramLabel = "N", description = "Timed repetitions "
+            + "(default: ${DEFAULT-VALUE}).")
+    int iters;
+
+    @Option(names = "--per-layer", description = "Also time each layer's forward and backward pass.")
+    boolean perLayer;
+
+    @Option(names = "--json", description = "Print the results as JSON.")
+    boolean json;
+
+    @Mixin
+    ModelOptions model;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        if (!List.of("train", "infer", "both").contains(mode)) {
+            throw new IllegalArgumentException("--mode must be train, infer or both, got " + mode);
+        }
+        if (batch < 1 || iters < 1 || warmup < 0) {
+            throw new IllegalArgumentException("--batch and --iters must be >= 1, --warmup >= 0");
+        }
+        Map<String, Object> env = Backend.init();
+        boolean train = !mode.equals("infer");
+        boolean infer = !mode.equals("train");
+        List<Map<String, Object>> results = new ArrayList<>();
+        List<ModelBench.Result> raw = new ArrayList<>();
+        Map<String, List<ModelBench.LayerTime>> layers = new LinkedHashMap<>();
+        for (String m : models) {
+            ModelBench.Subject s;
+            AlexNet net = null;
+            if (m.equals("zoo")) {
+                s = ModelBench.zoo(model.classes != null ? model.classes : 1000);
+            } else if (m.equals("paper") || m.equals("torchvision")) {
+                model.model = m;
+                net = model.build();
+                s = ModelBench.alexnet4j(net);
+            } else {
+                throw new IllegalArgumentException("--bench-model must be paper, torchvision or zoo, got " + m);
+            }
+            ModelBench.Result r = ModelBench.run(s, batch, train, infer, warmup, iters);
+            raw.add(r);
+            results.add(r.toMap());
+            if (perLayer && net != null) {
+                layers.put(s.name(), ModelBench.perLayer(net, batch, iters));
+            }
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        if (json) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("environment", env);
+            m.put("versions", Map.of("deeplearning4j", "1.0.0-M2.1", "java", System.getProperty("java.version")));
+            m.put("dataType", "FLOAT");
+            m.put("results", results);
+            if (!layers.isEmpty()) {
+                Map<String, Object> l = new LinkedHashMap<>();
+                layers.forEach((k, v) -> l.put(k, v.stream().map(t -> Map.of("layer", t.layer(), "forwardMs",
+                        t.forwardMs(), "backwardMs", t.backwardMs())).toList()));
+                m.put("perLayer", l);
+            }
+            out.println(Json.pretty(m));
+        } else {
+            out.printf(Locale.ROOT, "%s, %s threads, oneDNN %s, batch %d, %d warm-up + %d timed%n", env.get("cpu"),
+                    env.get("ompThreads"), env.get("oneDNN"), batch, warmup, iters);
+            out.printf(Locale.ROOT, "%-26s %12s %10s %12s %10s %12s %10s %10s%n", "model", "step ms", "img/s",
+                    "forward ms", "bwd+upd ms", "infer ms", "infer img/s", "peak RSS");
+            for (ModelBench.Result r : raw) {
+                double step = ModelBench.median(r.stepMs());
+                double fwd = ModelBench.median(r.forwardMs());
+                double inf = ModelBench.median(r.inferMs());
+                out.printf(Locale.ROOT, "%-26s %12.1f %10.1f %12.1f %10.1f %12.1f %10.1f %8d MiB%n", r.model(), step,
+                        batch * 1000 / step, fwd, step - fwd, inf, batch * 1000 / inf, r.peakResidentBytes() >> 20);
+            }
+            layers.forEach((name, list) -> {
+                out.printf("%nper layer, %s (ms, median of %d):%n%-10s %10s %10s%n", name, iters, "layer", "forward",
+                        "backward");
+                for (ModelBench.LayerTime t : list) {
+                    out.printf(Locale.ROOT, "%-10s %10.1f %10.1f%n", t.layer(), t.forwardMs(), t.backwardMs());
+                }
+            });
+        }
+        out.flush();
+        return 0;
+    }
+}
