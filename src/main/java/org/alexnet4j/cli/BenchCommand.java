@@ -49,6 +49,9 @@ class BenchCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print the results as JSON.")
     boolean json;
 
+    @Option(names = "--markdown", description = "Print the results as a Markdown table (for docs/benchmarks.md).")
+    boolean markdown;
+
     @Mixin
     ModelOptions model;
 
@@ -102,6 +105,28 @@ class BenchCommand implements Callable<Integer> {
                 m.put("perLayer", l);
             }
             out.println(Json.pretty(m));
+        } else if (markdown) {
+            out.printf(Locale.ROOT, "%s, %s ND4J threads, oneDNN %s, float32, batch %d, %d warm-up + %d timed "
+                    + "(median, ms per batch)%n%n", env.get("cpu"), env.get("ompThreads"), env.get("oneDNN"), batch,
+                    warmup, iters);
+            out.println("| model | parameters | train step | train img/s | forward (train) | backward+update | "
+                    + "inference | infer img/s | peak RSS |");
+            out.println("|---|---|---|---|---|---|---|---|---|");
+            for (ModelBench.Result r : raw) {
+                double step = ModelBench.median(r.stepMs());
+                double fwd = ModelBench.median(r.forwardMs());
+                double inf = ModelBench.median(r.inferMs());
+                out.printf(Locale.ROOT, "| %s | %,d | %.0f | %.1f | %.0f | %.0f | %.0f | %.1f | %d MiB |%n", r.model(),
+                        r.parameters(), step, batch * 1000 / step, fwd, step - fwd, inf, batch * 1000 / inf,
+                        r.peakResidentBytes() >> 20);
+            }
+            layers.forEach((name, list) -> {
+                out.printf("%nPer layer, %s (ms, median of %d):%n%n| layer | forward | backward |%n|---|---|---|%n",
+                        name, iters);
+                for (ModelBench.LayerTime t : list) {
+                    out.printf(Locale.ROOT, "| %s | %.1f | %.1f |%n", t.layer(), t.forwardMs(), t.backwardMs());
+                }
+            });
         } else {
             out.printf(Locale.ROOT, "%s, %s threads, oneDNN %s, batch %d, %d warm-up + %d timed%n", env.get("cpu"),
                     env.get("ompThreads"), env.get("oneDNN"), batch, warmup, iters);

@@ -43,7 +43,7 @@ class CliTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"summary", "export-weights", "import-weights", "forward", "sample-input", "env", "synth",
-            "manifest", "prepare", "bench-data"})
+            "manifest", "prepare", "bench-data", "train", "eval", "bench"})
     void everySubcommandHasHelp(String command) {
         CliRunner.Result r = run(command, "--help");
         assertThat(r.exit()).isZero();

@@ -1,0 +1,38 @@
+package org.alexnet4j.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** `bench` end to end on a small net: the JSON a user records, the per-layer breakdown, the Markdown table. */
+class BenchCliTest {
+    @Test
+    void benchReportsStepForwardInferenceMemoryAndEveryLayer() throws Exception {
+        CliRunner.Result r = CliRunner.run("bench", "--bench-model", "paper", "--width", "0.125", "--classes", "10",
+                "--batch", "4", "--warmup", "0", "--iters", "2", "--per-layer", "--json");
+        assertThat(r.exit()).as(r.err()).isZero();
+        JsonNode j = new ObjectMapper().readTree(r.out());
+        assertThat(j.get("environment").get("backend").asText()).isEqualTo("CPU");
+        JsonNode res = j.get("results").get(0);
+        assertThat(res.get("batch").asInt()).isEqualTo(4);
+        assertThat(res.get("trainStepMs").get("n").asInt()).isEqualTo(2);
+        assertThat(res.get("trainStepMs").get("median").asDouble()).isPositive();
+        assertThat(res.get("inferImagesPerSecond").asDouble()).isPositive();
+        assertThat(res.get("peakResidentMiB").asLong()).isPositive();
+        JsonNode layers = j.get("perLayer").get("alexnet4j paper");
+        assertThat(layers).hasSize(27); // conv1a ... fc8, towers, LRN, pools, merges, dropouts
+        assertThat(layers.get(0).get("layer").asText()).isEqualTo("conv1a");
+        assertThat(layers.get(layers.size() - 1).get("layer").asText()).isEqualTo("fc8");
+        for (JsonNode l : layers) {
+            assertThat(l.get("forwardMs").asDouble()).isGreaterThanOrEqualTo(0);
+        }
+
+        CliRunner.Result md = CliRunner.run("bench", "--bench-model", "paper", "--width", "0.125", "--classes", "10",
+                "--batch", "2", "--warmup", "0", "--iters", "1", "--mode", "infer", "--markdown");
+        assertThat(md.exit()).as(md.err()).isZero();
+        assertThat(md.out()).contains("| model | parameters |").contains("| alexnet4j paper |");
+        assertThat(CliRunner.run("bench", "--bench-model", "vgg").err()).contains("paper, torchvision or zoo");
+    }
+}
