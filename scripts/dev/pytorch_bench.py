@@ -10,24 +10,17 @@ layers as torchvision.models.alexnet, written out (torchvision is not needed). P
 """
 import argparse
 import json
+import os
 import resource
 import statistics
+import sys
 import time
 
 import torch
 import torch.nn as nn
 
-
-class TowerLRN(nn.Module):
-    def __init__(self, towers):
-        super().__init__()
-        self.towers = towers
-        self.lrn = nn.LocalResponseNorm(size=5, alpha=5 * 1e-4, beta=0.75, k=2.0)
-
-    def forward(self, x):
-        if self.towers == 1:
-            return self.lrn(x)
-        return torch.cat([self.lrn(t) for t in torch.chunk(x, self.towers, dim=1)], dim=1)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from pytorch_check import TowerLRN  # noqa: E402  (the paper's LRN within each tower, shared with the cross-check)
 
 
 def paper(classes=1000, towers=2):
