@@ -58,6 +58,11 @@ class BenchCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    /** A number, or "-" for a quantity the chosen --mode did not measure. */
+    private static String num(double v, String format) {
+        return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, format, v);
+    }
+
     @Override
     public Integer call() throws Exception {
         if (!List.of("train", "infer", "both").contains(mode)) {
@@ -116,8 +121,9 @@ class BenchCommand implements Callable<Integer> {
                 double step = ModelBench.median(r.stepMs());
                 double fwd = ModelBench.median(r.forwardMs());
                 double inf = ModelBench.median(r.inferMs());
-                out.printf(Locale.ROOT, "| %s | %,d | %.0f | %.1f | %.0f | %.0f | %.0f | %.1f | %d MiB |%n", r.model(),
-                        r.parameters(), step, batch * 1000 / step, fwd, step - fwd, inf, batch * 1000 / inf,
+                out.printf(Locale.ROOT, "| %s | %,d | %s | %s | %s | %s | %s | %s | %d MiB |%n", r.model(),
+                        r.parameters(), num(step, "%.0f"), num(batch * 1000 / step, "%.1f"), num(fwd, "%.0f"),
+                        num(step - fwd, "%.0f"), num(inf, "%.0f"), num(batch * 1000 / inf, "%.1f"),
                         r.peakResidentBytes() >> 20);
             }
             layers.forEach((name, list) -> {
@@ -136,8 +142,9 @@ class BenchCommand implements Callable<Integer> {
                 double step = ModelBench.median(r.stepMs());
                 double fwd = ModelBench.median(r.forwardMs());
                 double inf = ModelBench.median(r.inferMs());
-                out.printf(Locale.ROOT, "%-26s %12.1f %10.1f %12.1f %10.1f %12.1f %10.1f %8d MiB%n", r.model(), step,
-                        batch * 1000 / step, fwd, step - fwd, inf, batch * 1000 / inf, r.peakResidentBytes() >> 20);
+                out.printf(Locale.ROOT, "%-26s %12s %10s %12s %10s %12s %10s %8d MiB%n", r.model(), num(step, "%.1f"),
+                        num(batch * 1000 / step, "%.1f"), num(fwd, "%.1f"), num(step - fwd, "%.1f"), num(inf, "%.1f"),
+                        num(batch * 1000 / inf, "%.1f"), r.peakResidentBytes() >> 20);
             }
             layers.forEach((name, list) -> {
                 out.printf("%nper layer, %s (ms, median of %d):%n%-10s %10s %10s%n", name, iters, "layer", "forward",
