@@ -65,7 +65,7 @@ public final class DataBench {
      * batch. Epochs repeat when the source is smaller.
      */
     public static Row measure(String name, ImageSource source, int threads, int images, int crop, int batch) {
-        DatasetStats stats = source.stats() != null ? source.stats() : DatasetStats.published(source.imageSize());
+        DatasetStats stats = DatasetStats.of(source);
         Preset preset = Preset.train(crop, PcaLighting.of(stats, 0.1), Normalization.meanImage(stats));
         ImageNetIterator.Options o = ImageNetIterator.Options.training(batch, 1, threads);
         try (ImageNetIterator it = new ImageNetIterator(source, preset, o)) {

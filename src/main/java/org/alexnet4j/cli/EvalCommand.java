@@ -121,10 +121,8 @@ class EvalCommand implements Callable<Integer> {
             throw new IllegalArgumentException("the net has " + loaded.net().numClasses() + " classes but " + data
                     + " has " + images.wnids().size());
         }
-        DatasetStats st = images.stats() != null && stats.equals("auto") ? images.stats()
-                : DatasetStats.published(images.imageSize());
-        Normalization n = Normalization.of(norm.equals("channel") ? Normalization.Kind.CHANNEL
-                : Normalization.Kind.MEAN_IMAGE, st);
+        DatasetStats st = stats.equals("auto") ? DatasetStats.of(images) : DatasetStats.published(images.imageSize());
+        Normalization n = Normalization.of(Normalization.Kind.fromId(norm), st);
         int crop = loaded.net().inputSize();
         Map<String, Object> result = new LinkedHashMap<>();
         result.put("data", data.toString());

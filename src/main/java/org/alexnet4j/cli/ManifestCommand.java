@@ -108,7 +108,7 @@ class ManifestCommand implements Runnable {
                         r.classes(), r.minPerClass(), r.maxPerClass());
                 out.printf("missing: %d, extra: %d, changed: %d, unreadable: %d%n", r.missing().size(),
                         r.extra().size(), r.changed().size(), r.unreadable().size());
-                list(out, "missing", r.missing().stream().map(p -> p).toList());
+                list(out, "missing", r.missing());
                 list(out, "extra (not in the manifest)", r.extra());
                 list(out, "changed", r.changed().stream().map(p -> p.path() + ": " + p.reason()).toList());
                 list(out, "unreadable", r.unreadable().stream().map(p -> p.path() + ": " + p.reason()).toList());

@@ -40,6 +40,12 @@ public record DatasetStats(String source, long images, int size, float[] meanIma
                 p.eigval().clone(), deepCopy(p.eigvec()));
     }
 
+    /** The statistics that come with {@code source} (a prepared cache's), else the published ImageNet ones. */
+    public static DatasetStats of(ImageSource source) {
+        DatasetStats s = source.stats();
+        return s != null ? s : published(source.imageSize());
+    }
+
     /** Running sums over images, to be merged across shards. */
     public static final class Accumulator {
         final int size;

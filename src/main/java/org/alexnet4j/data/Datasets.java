@@ -6,12 +6,13 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /** Opening a dataset the way the CLI takes it: a raw ILSVRC2012-layout directory or a prepared cache. */
 public final class Datasets {
     private static final Logger log = LoggerFactory.getLogger(Datasets.class);
     public static final String MANIFEST_FILE = "manifest.tsv";
-    private static final java.util.Map<Path, Manifest> BUILT = new java.util.concurrent.ConcurrentHashMap<>();
 
     private Datasets() {
     }
@@ -24,10 +25,6 @@ public final class Datasets {
         if (manifest != null) {
             return Manifest.read(manifest);
         }
-        Manifest known = BUILT.get(data.toAbsolutePath().normalize());
-        if (known != null) {
-            return known;
-        }
         Path standard = data.resolve(MANIFEST_FILE);
         if (Files.isRegularFile(standard)) {
             log.info("using the manifest {}", standard);
@@ -37,7 +34,6 @@ public final class Datasets {
         Manifest m = Manifest.build(data, valLabels == null ? null : Manifest.readValLabels(valLabels), threads);
         log.info("indexed {}: {} images, {} classes in {} s (save it with 'alexnet4j manifest build')", data,
                 m.entries().size(), m.wnids().size(), String.format("%.1f", (System.nanoTime() - t) / 1e9));
-        BUILT.put(data.toAbsolutePath().normalize(), m); // train and val of one run index the directory once
         return m;
     }
 
@@ -46,13 +42,30 @@ public final class Datasets {
      * decoded and brought to S x S on every access).
      */
     public static ImageSource open(Path data, String split, int threads) throws IOException {
+        return open(data, threads, split).get(split);
+    }
+
+    /**
+     * Several splits of one dataset, opened together: the cache (its statistics included) is read, or the directory
+     * indexed, once.
+     */
+    public static Map<String, ImageSource> open(Path data, int threads, String... splits) throws IOException {
+        Map<String, ImageSource> out = new LinkedHashMap<>();
         if (PreparedCache.isCache(data)) {
-            return PreparedCache.open(data).split(split);
+            PreparedCache cache = PreparedCache.open(data);
+            for (String s : splits) {
+                out.put(s, cache.split(s));
+            }
+            return out;
         }
         if (Files.exists(data.resolve("prepare.json"))) {
             throw new IllegalArgumentException(data + " is an unfinished prepared cache; run 'alexnet4j prepare' "
                     + "again with the same --out to finish it");
         }
-        return new FileImageSource(data, manifest(data, null, null, threads), split, 256, threads);
+        Manifest manifest = manifest(data, null, null, threads);
+        for (String s : splits) {
+            out.put(s, new FileImageSource(data, manifest, s, 256, threads));
+        }
+        return out;
     }
 }

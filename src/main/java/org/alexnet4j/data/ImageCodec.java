@@ -95,19 +95,16 @@ public final class ImageCodec {
 
     /** Decodes an image that is already the cache's size (no checks beyond OpenCV's). */
     public static RgbImage decodeCached(ByteBuffer direct, int length) throws DecodeException {
-        Mat[] scratch = SCRATCH.get(); // per-thread output Mats: no native allocation per image
         try (BytePointer p = new BytePointer(direct); Mat buf = new Mat(1, length, opencv_core.CV_8UC1, p);
-             Mat bgr = imdecode(buf, IMREAD_COLOR | IMREAD_IGNORE_ORIENTATION, scratch[0])) {
+             Mat bgr = imdecode(buf, IMREAD_COLOR | IMREAD_IGNORE_ORIENTATION, SCRATCH.get()[0])) {
             if (bgr.empty()) {
                 throw new DecodeException("cached image does not decode (cache damaged?)");
             }
-            cvtColor(bgr, scratch[1], COLOR_BGR2RGB);
-            byte[] out = new byte[bgr.cols() * bgr.rows() * 3];
-            scratch[1].data().get(out);
-            return new RgbImage(bgr.cols(), bgr.rows(), out);
+            return toRgb(bgr, 0, 0, bgr.cols(), bgr.rows());
         }
     }
 
+    /** Per-thread output Mats (decoded image, RGB copy): no native allocation per cached image. */
     private static final ThreadLocal<Mat[]> SCRATCH = ThreadLocal.withInitial(() -> new Mat[]{new Mat(), new Mat()});
 
     /** The paper's preprocessing on an already decoded image. */
@@ -166,25 +163,29 @@ public final class ImageCodec {
         if (bgr.empty()) {
             throw new DecodeException("corrupt image (decoder returned nothing)");
         }
-        int w = bgr.cols();
-        int h = bgr.rows();
-        int nw;
-        int nh;
-        if (w <= h) {
-            nw = size;
-            nh = Math.max(size, (int) Math.round((double) h * size / w));
-        } else {
-            nh = size;
-            nw = Math.max(size, (int) Math.round((double) w * size / h));
+        try (Mat resized = new Mat()) {
+            Mat r = shorterSide(bgr, size, resized);
+            return toRgb(r, (r.cols() - size) / 2, (r.rows() - size) / 2, size, size);
         }
+    }
+
+    /**
+     * The paper's rescale of a decoded image: shorter side to {@code size}, aspect kept (interpolation as in
+     * {@link #decodeCentered}). Returns {@code src} itself when it already has that size, else {@code dst}.
+     */
+    public static Mat shorterSide(Mat src, int size, Mat dst) {
+        int w = src.cols();
+        int h = src.rows();
+        int nw = w <= h ? size : Math.max(size, (int) Math.round((double) w * size / h));
+        int nh = w <= h ? Math.max(size, (int) Math.round((double) h * size / w)) : size;
         if (nw == w && nh == h) {
-            return toRgb(bgr, (w - size) / 2, (h - size) / 2, size, size);
+            return src;
         }
         int interp = nw > w ? INTER_CUBIC : (w >= 2 * nw ? INTER_AREA : INTER_LINEAR);
-        try (Mat resized = new Mat(); Size s = new Size(nw, nh)) {
-            resize(bgr, resized, s, 0, 0, interp);
-            return toRgb(resized, (nw - size) / 2, (nh - size) / 2, size, size);
+        try (Size s = new Size(nw, nh)) {
+            resize(src, dst, s, 0, 0, interp);
         }
+        return dst;
     }
 
     /** Copies a window of a BGR 8UC3 Mat into a new RGB image (colour conversion in OpenCV, one bulk copy). */
@@ -196,7 +197,8 @@ public final class ImageCodec {
             throw new DecodeException("unexpected decoded type " + bgr.type());
         }
         byte[] out = new byte[w * h * 3];
-        try (Rect r = new Rect(x0, y0, w, h); Mat window = new Mat(bgr, r); Mat rgb = new Mat()) {
+        Mat rgb = SCRATCH.get()[1];
+        try (Rect r = new Rect(x0, y0, w, h); Mat window = new Mat(bgr, r)) {
             cvtColor(window, rgb, COLOR_BGR2RGB);
             rgb.data().get(out);
         }

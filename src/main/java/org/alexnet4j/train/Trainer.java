@@ -62,9 +62,9 @@ public final class Trainer {
     public static class State {
         public String checkpoint;
         public long iteration;
+        /** The epoch in progress (0-based), which is also the number of epochs completed. */
         public int epoch;
         public int batchInEpoch;
-        public int epochsCompleted;
         public PlateauSchedule schedule;
         public double bestTop1Error = Double.POSITIVE_INFINITY;
         public double lastTop1Error = Double.NaN;
@@ -115,16 +115,15 @@ public final class Trainer {
         org.alexnet4j.runtime.Backend.init(); // oneDNN helpers on (3.5x faster convolutions), as in the CLI
         int threads = cfg.dataThreads();
         Path data = Path.of(cfg.data);
-        ImageSource train = Datasets.open(data, "train", threads);
-        ImageSource val = Datasets.open(data, "val", threads);
-        DatasetStats stats = train.stats();
-        if (stats == null) {
-            stats = DatasetStats.published(train.imageSize());
+        Map<String, ImageSource> splits = Datasets.open(data, threads, "train", "val");
+        ImageSource train = splits.get("train");
+        ImageSource val = splits.get("val");
+        DatasetStats stats = DatasetStats.of(train);
+        if (train.stats() == null) {
             log.info("no training statistics with {} (not a prepared cache): using the published ImageNet mean/std "
                     + "and PCA constants", data);
         }
-        Normalization norm = Normalization.of(cfg.normalize.equals("channel") ? Normalization.Kind.CHANNEL
-                : Normalization.Kind.MEAN_IMAGE, stats);
+        Normalization norm = Normalization.of(Normalization.Kind.fromId(cfg.normalize), stats);
         if (resumed == null) {
             net = AlexNet.fromSettings(withClasses(model.settings(), train.wnids().size()));
             graph = new ComputationGraph(net.configuration(new NeuralNetConfiguration.Builder()
@@ -149,7 +148,7 @@ public final class Trainer {
                 throw new IllegalArgumentException("the checkpoint has " + net.numClasses() + " classes but "
                         + data + " has " + train.wnids().size());
             }
-            keepMetricsUpTo(state.epochsCompleted);
+            keepMetricsUpTo(state.epoch);
             log.info("resuming {} at epoch {} batch {} (iteration {}), lr {}", runDir, state.epoch + 1,
                     state.batchInEpoch, state.iteration, state.schedule.lr);
         }
@@ -248,7 +247,6 @@ public final class Trainer {
                 }
                 state.epoch++;
                 state.batchInEpoch = 0;
-                state.epochsCompleted = state.epoch;
                 if (v.top1Error() < state.bestTop1Error) {
                     state.bestTop1Error = v.top1Error();
                     ModelFiles.save(runDir.resolve("checkpoints").resolve("best.zip"), net, graph, false);
@@ -260,7 +258,7 @@ public final class Trainer {
         Map<String, Object> result = new LinkedHashMap<>();
         result.put("stopReason", stopReason);
         result.put("iterations", state.iteration);
-        result.put("epochsCompleted", state.epochsCompleted);
+        result.put("epochsCompleted", state.epoch);
         result.put("valTop1Error", state.lastTop1Error);
         result.put("valTop5Error", state.lastTop5Error);
         result.put("bestValTop1Error", state.bestTop1Error);
@@ -272,8 +270,8 @@ public final class Trainer {
         byte[] json = JSON.writeValueAsBytes(result);
         AtomicFiles.write(runDir.resolve("result.json"), tmp -> Files.write(tmp, json));
         log.info(String.format(Locale.ROOT, "%s: %d iterations, %d epochs; last val top-1 error %.4f, top-5 error "
-                + "%.4f", stopReason, state.iteration, state.epochsCompleted, state.lastTop1Error, state.lastTop5Error));
-        return new Result(runDir, state.iteration, state.epochsCompleted, state.lastTop1Error, state.lastTop5Error,
+                + "%.4f", stopReason, state.iteration, state.epoch, state.lastTop1Error, state.lastTop5Error));
+        return new Result(runDir, state.iteration, state.epoch, state.lastTop1Error, state.lastTop5Error,
                 state.bestTop1Error, net.numClasses(), stopReason);
     }
 
@@ -320,6 +318,21 @@ public final class Trainer {
         }
     }
 
+    /** The data rows of metrics.csv (none if it does not exist yet). */
+    private List<String> metricsRows() throws IOException {
+        Path f = runDir.resolve(METRICS);
+        if (!Files.exists(f)) {
+            return new ArrayList<>();
+        }
+        List<String> rows = new ArrayList<>();
+        for (String line : Files.readAllLines(f)) {
+            if (!line.equals(HEADER) && !line.isBlank()) {
+                rows.add(line);
+            }
+        }
+        return rows;
+    }
+
     private void writeMetricsHeader(List<String> rows) throws IOException {
         StringBuilder sb = new StringBuilder(HEADER).append('\n');
         rows.forEach(r -> sb.append(r).append('\n'));
@@ -330,12 +343,9 @@ public final class Trainer {
     /** On resume: drops rows of epochs after the checkpoint (written before a crash, to be redone). */
     private void keepMetricsUpTo(int epochs) throws IOException {
         List<String> keep = new ArrayList<>();
-        Path f = runDir.resolve(METRICS);
-        if (Files.exists(f)) {
-            for (String line : Files.readAllLines(f)) {
-                if (!line.equals(HEADER) && !line.isBlank() && Integer.parseInt(line.split(",")[0]) <= epochs) {
-                    keep.add(line);
-                }
+        for (String row : metricsRows()) {
+            if (Integer.parseInt(row.split(",")[0]) <= epochs) {
+                keep.add(row);
             }
         }
         writeMetricsHeader(keep);
@@ -343,12 +353,7 @@ public final class Trainer {
 
     private void appendMetrics(int epoch, double trainLoss, TopK v, double lr, double rate, double secs)
             throws IOException {
-        List<String> rows = new ArrayList<>();
-        for (String line : Files.readAllLines(runDir.resolve(METRICS))) {
-            if (!line.equals(HEADER) && !line.isBlank()) {
-                rows.add(line);
-            }
-        }
+        List<String> rows = metricsRows();
         rows.add(String.format(Locale.ROOT, "%d,%d,%.6f,%.6f,%.6f,%.6f,%.6g,%.2f,%.1f", epoch, state.iteration,
                 trainLoss, v.loss(), v.top1Error(), v.top5Error(), lr, rate, secs));
         writeMetricsHeader(rows);

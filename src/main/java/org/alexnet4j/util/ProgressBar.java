@@ -87,9 +87,9 @@ public final class ProgressBar implements AutoCloseable {
         if (TERMINAL) {
             int width = 24;
             int fill = total > 0 ? (int) Math.min(width, width * d / total) : 0;
-            text = String.format(Locale.ROOT, "%s [%s%s] %d/%d %3.0f%% %.1f %s/s %s %s%s", task,
+            text = String.format(Locale.ROOT, "%s [%s%s] %d/%d %3.0f%% %.1f %s/s %s %s", task,
                     "=".repeat(fill), " ".repeat(width - fill), d, total, total > 0 ? 100.0 * d / total : 0, rate,
-                    unit, last ? "in " + time(secs) : "eta " + eta, e, "");
+                    unit, last ? "in " + time(secs) : "eta " + eta, e);
             out.print("\r" + text + "   ");
             if (last) {
                 out.println();

@@ -36,10 +36,7 @@ public class PcaLightingTransform extends BaseImageTransform<Mat> {
         if (image == null) {
             return null;
         }
-        Random rng = random != null ? random : new Random();
-        double[] alpha = {rng.nextGaussian() * lighting.alphaStd(), rng.nextGaussian() * lighting.alphaStd(),
-                rng.nextGaussian() * lighting.alphaStd()};
-        float[] rgb = lighting.offset(alpha);
+        float[] rgb = lighting.offset(lighting.sampleAlpha(random != null ? random : new Random()));
         lastOffset = rgb;
         Mat mat = converter.convert(image.getFrame());
         if (mat.channels() != 3) {

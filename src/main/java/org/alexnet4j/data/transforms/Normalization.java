@@ -16,7 +16,19 @@ import java.util.Arrays;
  */
 public final class Normalization {
     /** The selectable kinds. */
-    public enum Kind { MEAN_IMAGE, CHANNEL }
+    public enum Kind {
+        MEAN_IMAGE, CHANNEL;
+
+        /** The command-line name: {@code mean-image} or {@code channel}. */
+        public static Kind fromId(String id) {
+            return switch (id) {
+                case "mean-image" -> MEAN_IMAGE;
+                case "channel" -> CHANNEL;
+                default -> throw new IllegalArgumentException("normalization must be mean-image or channel, got "
+                        + id);
+            };
+        }
+    }
 
     private final Kind kind;
     private final int size;
