@@ -1,11 +1,13 @@
 package org.alexnet4j.cli;
 
 import org.alexnet4j.model.AlexNet;
+import org.alexnet4j.model.LrnImplementation;
 import org.alexnet4j.model.Padding;
 import org.alexnet4j.model.Pooling;
 import org.alexnet4j.model.Variant;
 import org.alexnet4j.weights.ModelFiles;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
+import picocli.CommandLine;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
@@ -30,6 +32,11 @@ public class ModelOptions {
 
     @Option(names = "--no-lrn", description = "Ablation: no local response normalisation.")
     boolean noLrn;
+
+    @Option(names = "--lrn-impl", paramLabel = "IMPL", converter = LrnImplConverter.class,
+            description = "Code that computes LRN: alexnet4j (default, fast) or dl4j (DL4J's layer; same function, "
+                    + "for comparison).")
+    LrnImplementation lrnImpl;
 
     @Option(names = "--pooling", paramLabel = "KIND", description = "Ablation: max (paper) or avg.")
     Pooling pooling;
@@ -70,6 +77,9 @@ public class ModelOptions {
         if (noLrn) {
             b.lrn(false);
         }
+        if (lrnImpl != null) {
+            b.lrnImplementation(lrnImpl);
+        }
         if (pooling != null) {
             b.pooling(pooling);
         }
@@ -109,6 +119,12 @@ public class ModelOptions {
     private boolean anyArchitectureOption() {
         return !"paper".equals(model) || classes != null || width != null || inputSize != null || noLrn
                 || pooling != null || nonOverlapping || towers != null || padding != null || dropout != null
-                || format != null;
+                || format != null || lrnImpl != null;
+    }
+
+    static final class LrnImplConverter implements CommandLine.ITypeConverter<LrnImplementation> {
+        public LrnImplementation convert(String value) {
+            return LrnImplementation.fromId(value);
+        }
     }
 }

@@ -1,5 +1,6 @@
 package org.alexnet4j.model;
 
+import org.alexnet4j.model.layers.ChannelLrn;
 import org.alexnet4j.model.layers.EdgePadding;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
@@ -86,6 +87,7 @@ public final class AlexNet {
     private final int inputSize;
     private final int numClasses;
     private final boolean lrn;
+    private final LrnImplementation lrnImplementation;
     private final boolean overlappingPooling;
     private final Pooling pooling;
     private final boolean grouped;
@@ -104,6 +106,7 @@ public final class AlexNet {
         this.inputSize = b.inputSize;
         this.numClasses = b.numClasses;
         this.lrn = b.lrn;
+        this.lrnImplementation = b.lrnImplementation;
         this.overlappingPooling = b.overlappingPooling;
         this.pooling = b.pooling;
         this.grouped = b.grouped;
@@ -196,10 +199,12 @@ public final class AlexNet {
                 x = conv;
                 if (d.lrn && lrn) {
                     String name = "lrn" + block + suffix;
-                    g.addLayer(name, new LocalResponseNormalization.Builder()
-                            .k(LRN_K).n(LRN_N).alpha(LRN_ALPHA).beta(LRN_BETA)
-                            .dataFormat(format)
-                            .build(), x);
+                    g.addLayer(name, lrnImplementation == LrnImplementation.DL4J
+                            ? new LocalResponseNormalization.Builder()
+                                    .k(LRN_K).n(LRN_N).alpha(LRN_ALPHA).beta(LRN_BETA)
+                                    .dataFormat(format)
+                                    .build()
+                            : new ChannelLrn(LRN_K, (int) LRN_N, LRN_ALPHA, LRN_BETA, format), x);
                     x = name;
                 }
                 if (d.pool) {
@@ -354,6 +359,7 @@ public final class AlexNet {
         m.put("numClasses", numClasses);
         m.put("towers", grouped ? 2 : 1);
         m.put("lrn", lrn);
+        m.put("lrnImplementation", lrnImplementation.id());
         m.put("pooling", pooling.name().toLowerCase(Locale.ROOT) + (overlappingPooling ? " 3/2" : " 2/2"));
         m.put("padding", padding.name().toLowerCase(Locale.ROOT));
         m.put("dropout", dropout);
@@ -378,6 +384,7 @@ public final class AlexNet {
                 case "numClasses" -> b.numClasses(Integer.parseInt(v));
                 case "towers" -> b.grouped(Integer.parseInt(v) == 2);
                 case "lrn" -> b.lrn(Boolean.parseBoolean(v));
+                case "lrnImplementation" -> b.lrnImplementation(LrnImplementation.fromId(v));
                 case "pooling" -> {
                     String[] p = v.split(" ");
                     b.pooling(Pooling.valueOf(p[0].toUpperCase(Locale.ROOT)));
@@ -424,6 +431,10 @@ public final class AlexNet {
 
     public boolean lrn() {
         return lrn;
+    }
+
+    public LrnImplementation lrnImplementation() {
+        return lrnImplementation;
     }
 
     public boolean overlappingPooling() {
@@ -481,6 +492,7 @@ public final class AlexNet {
         private Integer inputSize;
         private int numClasses = 1000;
         private Boolean lrn;
+        private LrnImplementation lrnImplementation = LrnImplementation.ALEXNET4J;
         private Boolean overlappingPooling;
         private Pooling pooling;
         private Boolean grouped;
@@ -535,6 +547,15 @@ public final class AlexNet {
         /** Ablation: local response normalisation after conv1 and conv2 (paper: on). */
         public Builder lrn(boolean lrn) {
             this.lrn = lrn;
+            return this;
+        }
+
+        /** Which code computes LRN: this project's kernel (default) or DL4J's layer; the same function. */
+        public Builder lrnImplementation(LrnImplementation implementation) {
+            if (implementation == null) {
+                throw new IllegalArgumentException("LRN implementation must not be null");
+            }
+            this.lrnImplementation = implementation;
             return this;
         }
 
@@ -618,6 +639,7 @@ public final class AlexNet {
             b.inputSize = inputSize;
             b.numClasses = numClasses;
             b.lrn = lrn;
+            b.lrnImplementation = lrnImplementation;
             b.overlappingPooling = overlappingPooling;
             b.pooling = pooling;
             b.grouped = grouped;

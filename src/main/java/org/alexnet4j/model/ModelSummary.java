@@ -13,6 +13,7 @@ import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.DropoutLayer;
 import org.deeplearning4j.nn.conf.layers.FeedForwardLayer;
 import org.deeplearning4j.nn.conf.layers.Layer;
+import org.alexnet4j.model.layers.ChannelLrn;
 import org.deeplearning4j.nn.conf.layers.LocalResponseNormalization;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.conf.layers.SubsamplingLayer;
@@ -138,7 +139,7 @@ public final class ModelSummary {
             return "Conv2d+ReLU";
         } else if (layer instanceof SubsamplingLayer) {
             return ((SubsamplingLayer) layer).getPoolingType().name().equals("MAX") ? "MaxPool" : "AvgPool";
-        } else if (layer instanceof LocalResponseNormalization) {
+        } else if (layer instanceof LocalResponseNormalization || layer instanceof ChannelLrn) {
             return "LRN";
         } else if (layer instanceof OutputLayer) {
             return "Dense+Softmax";
@@ -165,6 +166,10 @@ public final class ModelSummary {
         } else if (layer instanceof LocalResponseNormalization) {
             LocalResponseNormalization l = (LocalResponseNormalization) layer;
             return "n=" + plain(l.getN()) + " k=" + plain(l.getK()) + " a=" + plain(l.getAlpha()) + " b="
+                    + plain(l.getBeta()) + " (dl4j)";
+        } else if (layer instanceof ChannelLrn) {
+            ChannelLrn l = (ChannelLrn) layer;
+            return "n=" + l.getN() + " k=" + plain(l.getK()) + " a=" + plain(l.getAlpha()) + " b="
                     + plain(l.getBeta());
         } else if (layer instanceof DropoutLayer && layer.getIDropout() instanceof Dropout) {
             // DL4J stores the retain probability; show the drop rate, as the paper and PyTorch do
