@@ -57,6 +57,7 @@ def main():
     ap.add_argument("--warmup", type=int, default=1)
     ap.add_argument("--iters", type=int, default=3)
     ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--markdown", action="store_true", help="print one row of bench --markdown's table")
     a = ap.parse_args()
     if a.threads:
         torch.set_num_threads(a.threads)
@@ -89,6 +90,13 @@ def main():
         net.eval()
         inf = timed(lambda: net(x))
     med = statistics.median
+    if a.markdown:
+        params = sum(p.numel() for p in net.parameters())
+        st, f, i = med(steps), med(fwd), med(inf)
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+        print(f"| pytorch {a.model} ({torch.__version__}, {torch.get_num_threads()} threads) | {params:,} | {st:.0f} | "
+              f"{a.batch * 1000 / st:.1f} | {f:.0f} | {st - f:.0f} | {i:.0f} | {a.batch * 1000 / i:.1f} | {rss} MiB |")
+        return
     print(json.dumps({
         "model": "pytorch " + a.model, "torch": torch.__version__, "threads": torch.get_num_threads(),
         "blas": torch.__config__.show().split("BLAS_INFO=")[1].split(",")[0] if "BLAS_INFO=" in torch.__config__.show() else "?",

@@ -1,11 +1,21 @@
 package org.alexnet4j.bench;
 
 import org.alexnet4j.model.AlexNet;
+import org.alexnet4j.model.LrnImplementation;
 import org.alexnet4j.train.ClassicalMomentum;
 import org.bytedeco.javacpp.Pointer;
 import org.deeplearning4j.nn.api.layers.IOutputLayer;
+import org.deeplearning4j.nn.conf.CNN2DFormat;
+import org.deeplearning4j.nn.conf.CacheMode;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.graph.MergeVertex;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.GlobalPoolingLayer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.deeplearning4j.nn.conf.layers.PoolingType;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.lossfunctions.LossFunctions;
 import org.deeplearning4j.nn.graph.vertex.GraphVertex;
 import org.deeplearning4j.nn.graph.vertex.VertexIndices;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -57,15 +67,27 @@ public final class ModelBench {
         return new long[]{batch, e[0], e[1], e[2]};
     }
 
-    /** The paper or torchvision net, with the paper's updater. */
-    public static Subject alexnet4j(AlexNet net) {
+    /** The paper or torchvision net, with the paper's updater and the given DL4J cache mode. */
+    public static Subject alexnet4j(AlexNet net, CacheMode cacheMode) {
         ComputationGraph g = new ComputationGraph(net.configuration(new NeuralNetConfiguration.Builder()
-                .updater(new ClassicalMomentum(0.01, 0.9)).l2(0.0005)));
+                .updater(new ClassicalMomentum(0.01, 0.9)).l2(0.0005)
+                .cacheMode(cacheMode)));
         g.init();
+        List<String> notes = new ArrayList<>();
+        if (net.dataFormat() == CNN2DFormat.NHWC) {
+            notes.add("NHWC");
+        }
+        if (net.lrn() && net.lrnImplementation() == LrnImplementation.DL4J) {
+            notes.add("DL4J LRN");
+        }
+        if (cacheMode == CacheMode.NONE) {
+            notes.add("cache none");
+        }
+        String label = "alexnet4j " + net.variant().id() + (notes.isEmpty() ? "" : " (" + String.join(", ", notes)
+                + ")");
         return new Subject() {
             public String name() {
-                return "alexnet4j " + net.variant().id() + (net.settings().get("dataFormat").equals("NHWC")
-                        ? " (NHWC)" : "");
+                return label;
             }
 
             public long[] inputShape(int batch) {
@@ -164,7 +186,7 @@ public final class ModelBench {
         return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
     }
 
-    static double round(double x) {
+    public static double round(double x) {
         return Math.round(x * 10) / 10.0;
     }
 
@@ -230,13 +252,24 @@ public final class ModelBench {
      * memory costs ~2.9 ms/MB on some VMs and would swamp the layers' own cost). The sum over layers is close to a
      * training step without the update.
      */
-    public static List<LayerTime> perLayer(AlexNet net, int batch, int iters) {
-        ComputationGraph g = net.newGraph();
+    public static List<LayerTime> perLayer(AlexNet net, CacheMode cacheMode, int batch, int iters) {
+        ComputationGraph g = new ComputationGraph(net.configuration(new NeuralNetConfiguration.Builder()
+                .updater(new ClassicalMomentum(0.01, 0.9)).cacheMode(cacheMode)));
+        g.init();
         INDArray x = Nd4j.rand(DataType.FLOAT, batchShape(net, batch)).subi(0.5).muli(100);
-        INDArray y = Nd4j.zeros(DataType.FLOAT, batch, net.numClasses());
+        return perLayer(g, new INDArray[]{x}, oneHot(batch, net.numClasses()), iters);
+    }
+
+    private static INDArray oneHot(int batch, int classes) {
+        INDArray y = Nd4j.zeros(DataType.FLOAT, batch, classes);
         for (int i = 0; i < batch; i++) {
-            y.putScalar(i, i % net.numClasses(), 1f);
+            y.putScalar(i, i % classes, 1f);
         }
+        return y;
+    }
+
+    /** {@link #perLayer(AlexNet, CacheMode, int, int)} for any single-output graph and its inputs. */
+    static List<LayerTime> perLayer(ComputationGraph g, INDArray[] x, INDArray y, int iters) {
         g.initGradientsView(); // backward passes write into the gradient views
         g.setInputs(x); // preprocessors ask the graph for the batch size
         g.setLabels(y);
@@ -268,14 +301,14 @@ public final class ModelBench {
     }
 
     /** One forward and backward pass, vertex by vertex; times go into {@code fwd}/{@code bwd} unless null. */
-    private static void passes(GraphVertex[] vertices, int[] order, INDArray x, INDArray y, LayerWorkspaceMgr mgr,
+    private static void passes(GraphVertex[] vertices, int[] order, INDArray[] x, INDArray y, LayerWorkspaceMgr mgr,
                                Map<String, List<Double>> fwd, Map<String, List<Double>> bwd) {
         {
             INDArray[] acts = new INDArray[vertices.length];
             for (int idx : order) {
                 GraphVertex v = vertices[idx];
                 if (v.isInputVertex()) {
-                    acts[idx] = x;
+                    acts[idx] = x[v.getVertexIndex()]; // input vertices come first, in input order
                     continue;
                 }
                 VertexIndices[] in = v.getInputVertices();
@@ -321,6 +354,71 @@ public final class ModelBench {
                 }
             }
         }
+    }
+
+    /** Forward+backward milliseconds of a two-tower convolution block and of one layer doing the same work. */
+    public record TowerCost(String block, double towersMs, double singleMs) {
+        public double ratio() {
+            return towersMs / singleMs;
+        }
+    }
+
+    /**
+     * The price of the paper's towers: for conv2, conv4 and conv5 (the grouped layers), the forward+backward time of
+     * the two tower convolutions ({@code C_in/2 -> C_out/2} each) against one ungrouped convolution of the same
+     * arithmetic ({@code C_in/2 -> C_out}), same batch, maps and kernel, timed as {@link #perLayer}.
+     */
+    public static List<TowerCost> towerCost(CacheMode cacheMode, int batch, int iters) {
+        int[][] blocks = {{2, 48, 128, 27, 5, 2}, {4, 192, 192, 13, 3, 1}, {5, 192, 128, 13, 3, 1}};
+        List<TowerCost> out = new ArrayList<>();
+        for (int[] b : blocks) {
+            int in = b[1], outPerTower = b[2], size = b[3], k = b[4], pad = b[5];
+            INDArray xa = Nd4j.rand(DataType.FLOAT, batch, in, size, size);
+            INDArray xb = Nd4j.rand(DataType.FLOAT, batch, in, size, size);
+            INDArray y = oneHot(batch, 10);
+            ComputationGraph towers = convGraph(cacheMode, in, size, k, pad, outPerTower, 2);
+            ComputationGraph single = convGraph(cacheMode, in, size, k, pad, 2 * outPerTower, 1);
+            double t = convMs(perLayer(towers, new INDArray[]{xa, xb}, y, iters));
+            double s = convMs(perLayer(single, new INDArray[]{xa}, y, iters));
+            out.add(new TowerCost("conv" + b[0], round(t), round(s)));
+        }
+        return out;
+    }
+
+    private static double convMs(List<LayerTime> times) {
+        return times.stream().filter(t -> t.layer().startsWith("conv"))
+                .mapToDouble(t -> t.forwardMs() + t.backwardMs()).sum();
+    }
+
+    /** {@code branches} inputs, each into its own ReLU convolution, merged, averaged over space, 10-way softmax. */
+    private static ComputationGraph convGraph(CacheMode cacheMode, int in, int size, int k, int pad, int out,
+                                              int branches) {
+        var g = new NeuralNetConfiguration.Builder().updater(new ClassicalMomentum(0.01, 0.9)).cacheMode(cacheMode)
+                .graphBuilder();
+        String[] inputs = new String[branches], convs = new String[branches];
+        InputType[] types = new InputType[branches];
+        for (int i = 0; i < branches; i++) {
+            inputs[i] = "in" + i;
+            convs[i] = "conv" + i;
+            types[i] = InputType.convolutional(size, size, in);
+        }
+        g.addInputs(inputs).setInputTypes(types);
+        for (int i = 0; i < branches; i++) {
+            g.addLayer(convs[i], new org.deeplearning4j.nn.conf.layers.ConvolutionLayer.Builder(k, k)
+                    .padding(pad, pad).nOut(out).activation(Activation.RELU).build(), inputs[i]);
+        }
+        String last = convs[0];
+        if (branches > 1) {
+            g.addVertex("merge", new MergeVertex(), convs);
+            last = "merge";
+        }
+        g.addLayer("gap", new GlobalPoolingLayer.Builder(PoolingType.AVG).build(), last);
+        g.addLayer("out", new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nOut(10)
+                .activation(Activation.SOFTMAX).build(), "gap");
+        g.setOutputs("out");
+        ComputationGraph graph = new ComputationGraph(g.build());
+        graph.init();
+        return graph;
     }
 
     /** Samples JVM heap use and resident memory (JavaCPP's physicalBytes) every 20 ms; keeps the peaks. */

@@ -3,6 +3,7 @@ package org.alexnet4j.cli;
 import org.alexnet4j.bench.ModelBench;
 import org.alexnet4j.model.AlexNet;
 import org.alexnet4j.runtime.Backend;
+import org.deeplearning4j.nn.conf.CacheMode;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -46,6 +47,14 @@ class BenchCommand implements Callable<Integer> {
     @Option(names = "--per-layer", description = "Also time each layer's forward and backward pass.")
     boolean perLayer;
 
+    @Option(names = "--tower-cost", description = "Also time the paper's two-tower conv2/conv4/conv5 against one "
+            + "ungrouped layer of the same arithmetic.")
+    boolean towerCost;
+
+    @Option(names = "--cache-mode", defaultValue = "device", paramLabel = "device|none", description = "DL4J cache "
+            + "mode of alexnet4j's nets, as train --cache-mode (default: ${DEFAULT-VALUE}).")
+    String cacheMode;
+
     @Option(names = "--json", description = "Print the results as JSON.")
     boolean json;
 
@@ -63,6 +72,12 @@ class BenchCommand implements Callable<Integer> {
         return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, format, v);
     }
 
+    /** "tuned" when the launcher's glibc malloc settings are in effect, else "glibc defaults". */
+    private static String mallocNote() {
+        return Backend.mallocSettings().values().stream().allMatch(String::isEmpty) ? "glibc defaults" : "tuned "
+                + Backend.mallocSettings();
+    }
+
     @Override
     public Integer call() throws Exception {
         if (!List.of("train", "infer", "both").contains(mode)) {
@@ -72,6 +87,7 @@ class BenchCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--batch and --iters must be >= 1, --warmup >= 0");
         }
         Map<String, Object> env = Backend.init();
+        CacheMode cache = Backend.cacheMode(cacheMode);
         boolean train = !mode.equals("infer");
         boolean infer = !mode.equals("train");
         List<Map<String, Object>> results = new ArrayList<>();
@@ -85,7 +101,7 @@ class BenchCommand implements Callable<Integer> {
             } else if (m.equals("paper") || m.equals("torchvision")) {
                 model.model = m;
                 net = model.build();
-                s = ModelBench.alexnet4j(net);
+                s = ModelBench.alexnet4j(net, cache);
             } else {
                 throw new IllegalArgumentException("--bench-model must be paper, torchvision or zoo, got " + m);
             }
@@ -93,9 +109,10 @@ class BenchCommand implements Callable<Integer> {
             raw.add(r);
             results.add(r.toMap());
             if (perLayer && net != null) {
-                layers.put(s.name(), ModelBench.perLayer(net, batch, iters));
+                layers.put(s.name(), ModelBench.perLayer(net, cache, batch, iters));
             }
         }
+        List<ModelBench.TowerCost> towers = towerCost ? ModelBench.towerCost(cache, batch, iters) : List.of();
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
             Map<String, Object> m = new LinkedHashMap<>();
@@ -103,6 +120,11 @@ class BenchCommand implements Callable<Integer> {
             m.put("versions", Map.of("deeplearning4j", "1.0.0-M2.1", "java", System.getProperty("java.version")));
             m.put("dataType", "FLOAT");
             m.put("results", results);
+            m.put("cacheMode", cacheMode);
+            if (!towers.isEmpty()) {
+                m.put("towerCost", towers.stream().map(t -> Map.of("block", t.block(), "towersMs", t.towersMs(),
+                        "singleLayerMs", t.singleMs(), "ratio", ModelBench.round(t.ratio()))).toList());
+            }
             if (!layers.isEmpty()) {
                 Map<String, Object> l = new LinkedHashMap<>();
                 layers.forEach((k, v) -> l.put(k, v.stream().map(t -> Map.of("layer", t.layer(), "forwardMs",
@@ -112,8 +134,8 @@ class BenchCommand implements Callable<Integer> {
             out.println(Json.pretty(m));
         } else if (markdown) {
             out.printf(Locale.ROOT, "%s, %s ND4J threads, oneDNN %s, float32, batch %d, %d warm-up + %d timed "
-                    + "(median, ms per batch)%n%n", env.get("cpu"), env.get("ompThreads"), env.get("oneDNN"), batch,
-                    warmup, iters);
+                    + "(median, ms per batch), cache mode %s, malloc %s%n%n", env.get("cpu"), env.get("ompThreads"),
+                    env.get("oneDNN"), batch, warmup, iters, cacheMode, mallocNote());
             out.println("| model | parameters | train step | train img/s | forward (train) | backward+update | "
                     + "inference | infer img/s | peak RSS |");
             out.println("|---|---|---|---|---|---|---|---|---|");
@@ -133,9 +155,18 @@ class BenchCommand implements Callable<Integer> {
                     out.printf(Locale.ROOT, "| %s | %.1f | %.1f |%n", t.layer(), t.forwardMs(), t.backwardMs());
                 }
             });
+            if (!towers.isEmpty()) {
+                out.printf("%nTwo towers vs one layer of the same arithmetic (forward+backward ms, median of %d):%n%n"
+                        + "| block | two towers | one layer | ratio |%n|---|---|---|---|%n", iters);
+                for (ModelBench.TowerCost t : towers) {
+                    out.printf(Locale.ROOT, "| %s | %.1f | %.1f | %.2f |%n", t.block(), t.towersMs(), t.singleMs(),
+                            t.ratio());
+                }
+            }
         } else {
-            out.printf(Locale.ROOT, "%s, %s threads, oneDNN %s, batch %d, %d warm-up + %d timed%n", env.get("cpu"),
-                    env.get("ompThreads"), env.get("oneDNN"), batch, warmup, iters);
+            out.printf(Locale.ROOT, "%s, %s threads, oneDNN %s, batch %d, %d warm-up + %d timed, cache mode %s, "
+                    + "malloc %s%n", env.get("cpu"), env.get("ompThreads"), env.get("oneDNN"), batch, warmup, iters,
+                    cacheMode, mallocNote());
             out.printf(Locale.ROOT, "%-26s %12s %10s %12s %10s %12s %10s %10s%n", "model", "step ms", "img/s",
                     "forward ms", "bwd+upd ms", "infer ms", "infer img/s", "peak RSS");
             for (ModelBench.Result r : raw) {
@@ -153,6 +184,14 @@ class BenchCommand implements Callable<Integer> {
                     out.printf(Locale.ROOT, "%-10s %10.1f %10.1f%n", t.layer(), t.forwardMs(), t.backwardMs());
                 }
             });
+            if (!towers.isEmpty()) {
+                out.printf("%ntwo towers vs one layer of the same arithmetic (forward+backward ms, median of %d):%n"
+                        + "%-8s %12s %12s %8s%n", iters, "block", "two towers", "one layer", "ratio");
+                for (ModelBench.TowerCost t : towers) {
+                    out.printf(Locale.ROOT, "%-8s %12.1f %12.1f %8.2f%n", t.block(), t.towersMs(), t.singleMs(),
+                            t.ratio());
+                }
+            }
         }
         out.flush();
         return 0;

@@ -56,9 +56,36 @@ public final class Backend {
         m.put("oneDNN", isCpu(m) && BaseMKLDNNHelper.mklDnnEnabled());
         m.put("dataType", Nd4j.dataType().name());
         m.put("java", System.getProperty("java.version"));
+        m.put("malloc", mallocSettings());
         info = m;
         log.info("ND4J backend {}: BLAS {}, {} threads, oneDNN helpers {}", m.get("backend"), m.get("blas"),
                 m.get("ompThreads"), Boolean.TRUE.equals(m.get("oneDNN")) ? "on" : "off");
+        if (isCpu(m) && System.getenv("MALLOC_ARENA_MAX") == null && new java.io.File("/proc/self").exists()) {
+            log.info("glibc malloc settings not set: large native blocks go back to the OS after every use, which can"
+                    + " make training 2-3x slower; scripts/alexnet4j sets MALLOC_ARENA_MAX=1 MALLOC_MMAP_MAX_=0"
+                    + " MALLOC_TRIM_THRESHOLD_=100000000000 (docs/stack.md)");
+        }
+        return m;
+    }
+
+    /**
+     * DL4J's cache mode from its id: "device" keeps each convolution's pre-activation from the forward pass for the
+     * backward pass (DL4J otherwise recomputes the whole convolution there); "none" saves that memory.
+     */
+    public static org.deeplearning4j.nn.conf.CacheMode cacheMode(String id) {
+        return switch (String.valueOf(id).toLowerCase(java.util.Locale.ROOT)) {
+            case "device" -> org.deeplearning4j.nn.conf.CacheMode.DEVICE;
+            case "none" -> org.deeplearning4j.nn.conf.CacheMode.NONE;
+            default -> throw new IllegalArgumentException("--cache-mode must be device or none, got " + id);
+        };
+    }
+
+    /** The glibc malloc tuning variables of this process (empty values for those not set). */
+    public static Map<String, String> mallocSettings() {
+        Map<String, String> m = new LinkedHashMap<>();
+        for (String k : new String[]{"MALLOC_ARENA_MAX", "MALLOC_MMAP_MAX_", "MALLOC_TRIM_THRESHOLD_"}) {
+            m.put(k, System.getenv().getOrDefault(k, ""));
+        }
         return m;
     }
 

@@ -48,6 +48,11 @@ public class TrainConfig {
     public String normalize = "mean-image";
     /** PCA lighting alpha std (0 turns it off). */
     public double lighting = 0.1;
+    /**
+     * DL4J cache mode: "device" keeps each convolution's pre-activation for the backward pass (~12% faster, ~0.4 GiB
+     * more at batch 128), "none" recomputes it. May change on resume.
+     */
+    public String cacheMode = "device";
     /** Data loading threads (0: all cores). */
     public int threads = 0;
     public long seed = 1;
@@ -103,6 +108,7 @@ public class TrainConfig {
                 "--normalize must be mean-image or channel, got " + normalize);
         check(lighting >= 0 && Double.isFinite(lighting), "--lighting must be >= 0");
         check(threads >= 0, "--threads must be >= 0");
+        org.alexnet4j.runtime.Backend.cacheMode(cacheMode);
         return this;
     }
 

@@ -152,6 +152,7 @@ public final class Trainer {
             log.info("resuming {} at epoch {} batch {} (iteration {}), lr {}", runDir, state.epoch + 1,
                     state.batchInEpoch, state.iteration, state.schedule.lr);
         }
+        graph.setCacheMode(org.alexnet4j.runtime.Backend.cacheMode(cfg.cacheMode));
         int crop = net.inputSize();
         Preset trainPreset = Preset.train(crop, cfg.lighting > 0 ? PcaLighting.of(stats, cfg.lighting) : null, norm);
         Preset valPreset = Preset.center(crop, norm);
