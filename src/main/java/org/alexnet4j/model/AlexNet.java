@@ -2,6 +2,7 @@ package org.alexnet4j.model;
 
 import org.alexnet4j.model.layers.ChannelLrn;
 import org.alexnet4j.model.layers.EdgePadding;
+import org.alexnet4j.model.layers.InputConvolution;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration.GraphBuilder;
@@ -88,6 +89,7 @@ public final class AlexNet {
     private final int numClasses;
     private final boolean lrn;
     private final LrnImplementation lrnImplementation;
+    private final boolean inputGradient;
     private final boolean overlappingPooling;
     private final Pooling pooling;
     private final boolean grouped;
@@ -107,6 +109,7 @@ public final class AlexNet {
         this.numClasses = b.numClasses;
         this.lrn = b.lrn;
         this.lrnImplementation = b.lrnImplementation;
+        this.inputGradient = b.inputGradient;
         this.overlappingPooling = b.overlappingPooling;
         this.pooling = b.pooling;
         this.grouped = b.grouped;
@@ -186,7 +189,7 @@ public final class AlexNet {
                     x = addPadding(g, conv + "_pad", x, new int[]{pad, pad, pad, pad});
                     pad = 0;
                 }
-                g.addLayer(conv, new ConvolutionLayer.Builder(d.kernel, d.kernel)
+                ConvolutionLayer.Builder cb = new ConvolutionLayer.Builder(d.kernel, d.kernel)
                         .stride(d.stride, d.stride)
                         .padding(pad, pad)
                         .nOut(d.channels / towers)
@@ -194,8 +197,12 @@ public final class AlexNet {
                         .weightInit(new NormalDistribution(0, INIT_STD))
                         .biasInit(d.bias)
                         .convolutionMode(ConvolutionMode.Truncate)
-                        .dataFormat(format)
-                        .build(), x);
+                        .dataFormat(format);
+                // conv1 (stride 4) as a stride-1 convolution of the space-to-depth input; the image's own gradient
+                // only when asked for or when a layer before conv1 (the 224 overhang, edge padding) needs it
+                g.addLayer(conv, d.stride > 1
+                        ? new InputConvolution(cb, inputGradient || !x.equals(INPUT))
+                        : cb.build(), x);
                 x = conv;
                 if (d.lrn && lrn) {
                     String name = "lrn" + block + suffix;
@@ -360,6 +367,7 @@ public final class AlexNet {
         m.put("towers", grouped ? 2 : 1);
         m.put("lrn", lrn);
         m.put("lrnImplementation", lrnImplementation.id());
+        m.put("inputGradient", inputGradient);
         m.put("pooling", pooling.name().toLowerCase(Locale.ROOT) + (overlappingPooling ? " 3/2" : " 2/2"));
         m.put("padding", padding.name().toLowerCase(Locale.ROOT));
         m.put("dropout", dropout);
@@ -385,6 +393,7 @@ public final class AlexNet {
                 case "towers" -> b.grouped(Integer.parseInt(v) == 2);
                 case "lrn" -> b.lrn(Boolean.parseBoolean(v));
                 case "lrnImplementation" -> b.lrnImplementation(LrnImplementation.fromId(v));
+                case "inputGradient" -> b.inputGradient(Boolean.parseBoolean(v));
                 case "pooling" -> {
                     String[] p = v.split(" ");
                     b.pooling(Pooling.valueOf(p[0].toUpperCase(Locale.ROOT)));
@@ -493,6 +502,7 @@ public final class AlexNet {
         private int numClasses = 1000;
         private Boolean lrn;
         private LrnImplementation lrnImplementation = LrnImplementation.ALEXNET4J;
+        private boolean inputGradient;
         private Boolean overlappingPooling;
         private Pooling pooling;
         private Boolean grouped;
@@ -556,6 +566,16 @@ public final class AlexNet {
                 throw new IllegalArgumentException("LRN implementation must not be null");
             }
             this.lrnImplementation = implementation;
+            return this;
+        }
+
+        /**
+         * Whether backpropagation computes the gradient with respect to the input image (default false: training does
+         * not need it). Set it for saliency maps or adversarial inputs through
+         * {@code ComputationGraph.backpropGradient}.
+         */
+        public Builder inputGradient(boolean inputGradient) {
+            this.inputGradient = inputGradient;
             return this;
         }
 
@@ -640,6 +660,7 @@ public final class AlexNet {
             b.numClasses = numClasses;
             b.lrn = lrn;
             b.lrnImplementation = lrnImplementation;
+            b.inputGradient = inputGradient;
             b.overlappingPooling = overlappingPooling;
             b.pooling = pooling;
             b.grouped = grouped;

@@ -34,5 +34,24 @@ class BenchCliTest {
         assertThat(md.exit()).as(md.err()).isZero();
         assertThat(md.out()).contains("| model | parameters |").contains("| alexnet4j paper |").doesNotContain("NaN");
         assertThat(CliRunner.run("bench", "--bench-model", "vgg").err()).contains("paper, torchvision or zoo");
+        assertThat(CliRunner.run("bench", "--cache-mode", "host").err()).contains("device or none");
+    }
+
+    @Test
+    void towerCostComparesEachGroupedBlockWithOneLayerOfTheSameWork() throws Exception {
+        CliRunner.Result r = CliRunner.run("bench", "--bench-model", "paper", "--width", "0.125", "--classes", "10",
+                "--batch", "2", "--warmup", "0", "--iters", "1", "--mode", "infer", "--lrn-impl", "dl4j",
+                "--cache-mode", "none", "--tower-cost", "--json");
+        assertThat(r.exit()).as(r.err()).isZero();
+        JsonNode j = new ObjectMapper().readTree(r.out());
+        assertThat(j.get("cacheMode").asText()).isEqualTo("none");
+        assertThat(j.get("results").get(0).get("model").asText()).isEqualTo("alexnet4j paper (DL4J LRN, cache none)");
+        JsonNode towers = j.get("towerCost");
+        assertThat(towers).hasSize(3);
+        assertThat(towers.get(0).get("block").asText()).isEqualTo("conv2");
+        for (JsonNode t : towers) {
+            assertThat(t.get("towersMs").asDouble()).isPositive();
+            assertThat(t.get("singleLayerMs").asDouble()).isPositive();
+        }
     }
 }

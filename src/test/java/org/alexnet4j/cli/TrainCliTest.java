@@ -118,5 +118,8 @@ class TrainCliTest {
         assertThat(bad.err()).contains("already holds a run; use --resume");
         CliRunner.Result cfg = CliRunner.run("train", "--resume", run.toString(), "--lr", "0.1");
         assertThat(cfg.err()).contains("only --epochs, --max-iters");
+        CliRunner.Result cache2 = CliRunner.run("train", "--data", cache.toString(), "--out",
+                run.resolveSibling("other").toString(), "--cache-mode", "host");
+        assertThat(cache2.err()).contains("--cache-mode must be device or none, got host");
     }
 }

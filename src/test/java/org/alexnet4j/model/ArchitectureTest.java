@@ -41,6 +41,24 @@ class ArchitectureTest {
     }
 
     @Test
+    void lrnIsThisProjectsLayerUnlessDl4jsIsAskedFor() {
+        ComputationGraphConfiguration ours = AlexNet.builder().build().configuration();
+        assertThat(ours.getVertices().get("lrn1a")).extracting(v -> ((org.deeplearning4j.nn.conf.graph.LayerVertex) v)
+                .getLayerConf().getLayer()).isInstanceOf(org.alexnet4j.model.layers.ChannelLrn.class);
+        AlexNet dl4jLrn = AlexNet.builder().lrnImplementation(LrnImplementation.DL4J).build();
+        assertThat(dl4jLrn.configuration().getVertices().get("lrn2b"))
+                .extracting(v -> ((org.deeplearning4j.nn.conf.graph.LayerVertex) v).getLayerConf().getLayer())
+                .isInstanceOf(org.deeplearning4j.nn.conf.layers.LocalResponseNormalization.class);
+        // same parameters and shapes either way; the choice survives a settings round trip
+        assertThat(params(dl4jLrn)).isEqualTo(params(AlexNet.builder().build()));
+        assertThat(AlexNet.fromSettings(dl4jLrn.settings())).isEqualTo(dl4jLrn);
+        assertThat(AlexNet.fromSettings(dl4jLrn.settings()).lrnImplementation()).isEqualTo(LrnImplementation.DL4J);
+        // a configuration with the project's layer survives DL4J's JSON form
+        assertThat(ComputationGraphConfiguration.fromJson(ours.toJson())).isEqualTo(ours);
+        assertThatThrownBy(() -> LrnImplementation.fromId("cudnn")).hasMessageContaining("alexnet4j or dl4j");
+    }
+
+    @Test
     void paperNetHasTheFiguresShapesPerTower() {
         Map<String, long[]> s = shapes(AlexNet.builder().build());
         // topological order, towers side by side stage by stage

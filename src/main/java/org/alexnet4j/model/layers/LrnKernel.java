@@ -216,10 +216,15 @@ final class LrnKernel {
         int len = (int) Math.max(1, Math.min(g.pixels, BLOCK_FLOATS / g.channels));
         int runs = (g.pixels + len - 1) / len;
         int items = g.examples * runs;
-        Runnable all = () -> IntStream.range(0, items).parallel().forEach(item -> {
+        parallel(items, item -> {
             int e = item / runs, from = (item % runs) * len;
             block.run(SCRATCH.get(), e, from, Math.min(len, g.pixels - from));
         });
+    }
+
+    /** Runs {@code body} for 0..items-1 on the layer kernels' pool (one thread per core). */
+    static void parallel(int items, java.util.function.IntConsumer body) {
+        Runnable all = () -> IntStream.range(0, items).parallel().forEach(body);
         if (items == 1) {
             all.run();
         } else {

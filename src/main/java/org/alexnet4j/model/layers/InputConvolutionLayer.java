@@ -1,0 +1,191 @@
+package org.alexnet4j.model.layers;
+
+import org.deeplearning4j.nn.conf.CNN2DFormat;
+import org.deeplearning4j.nn.conf.CacheMode;
+import org.deeplearning4j.nn.conf.ConvolutionMode;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.gradient.DefaultGradient;
+import org.deeplearning4j.nn.gradient.Gradient;
+import org.deeplearning4j.nn.layers.convolution.ConvolutionLayer;
+import org.deeplearning4j.nn.params.ConvolutionParamInitializer;
+import org.deeplearning4j.nn.workspace.ArrayType;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
+import org.nd4j.common.primitives.Pair;
+import org.nd4j.linalg.activations.impl.ActivationReLU;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.OpContext;
+import org.nd4j.linalg.api.ops.impl.layers.convolution.Conv2DDerivative;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+/**
+ * {@link InputConvolution}'s implementation. With stride {@code s > 1}, kernel {@code k} and {@code q = ceil(k/s)}:
+ * the input, zero-padded to {@code s (out + q - 1)} rows and columns, is rearranged space-to-depth into
+ * {@code [N, s*s*C, out+q-1, out+q-1]} (channel index {@code (by*s + bx)*C + c} holds pixel {@code (s*y+by, s*x+bx)}
+ * of channel {@code c}), and the weights, zero-padded to {@code s*q} and rearranged the same way, into
+ * {@code [oC, s*s*C, q, q]}. A stride-1 convolution of the two is exactly the strided convolution:
+ * {@code sum over c, ky = s*qy+by, kx = s*qx+bx of W[o,c,ky,kx] x[c, s*oy+ky, s*ox+kx]}. The forward pass is DL4J's;
+ * the backward pass runs libnd4j's {@code conv2d_bp} (oneDNN on the CPU) on the rearranged arrays, and the weight
+ * gradient is folded back and cropped to {@code k x k}. Anything else (stride 1, NHWC, Same mode, dilation, non-float, an activation other
+ * than ReLU, whose derivative is read off the output) is DL4J's own code.
+ */
+public class InputConvolutionLayer extends ConvolutionLayer {
+    private INDArray lastOutput;
+    private OpContext bwdContext;
+
+    public InputConvolutionLayer(NeuralNetConfiguration conf, DataType dataType) {
+        super(conf, dataType);
+    }
+
+    private InputConvolution conf2() {
+        return (InputConvolution) layerConf();
+    }
+
+    /** True when the space-to-depth form applies to this layer and input. */
+    private boolean rearranged() {
+        InputConvolution c = conf2();
+        int[] s = c.getStride(), d = c.getDilation(), k = c.getKernelSize();
+        return s[0] > 1 && s[0] == s[1] && k[0] == k[1] && d[0] == 1 && d[1] == 1
+                && c.getCnn2dDataFormat() == CNN2DFormat.NCHW && c.getConvolutionMode() != ConvolutionMode.Same
+                && c.getActivationFn() instanceof ActivationReLU
+                && input != null && input.rank() == 4 && input.dataType() == DataType.FLOAT
+                && dataType == DataType.FLOAT;
+    }
+
+    /** Geometry: stride s, kernel k, q = ceil(k/s), output size, rearranged size. */
+    private record Geo(int s, int k, int q, long outH, long outW, long inH, long inW, int pad) {
+        long rH() {
+            return outH + q - 1;
+        }
+
+        long rW() {
+            return outW + q - 1;
+        }
+    }
+
+    private Geo geo() {
+        InputConvolution c = conf2();
+        int s = c.getStride()[0], k = c.getKernelSize()[0], p = c.getPadding()[0];
+        long h = input.size(2), w = input.size(3);
+        long oh = (h + 2L * p - k) / s + 1, ow = (w + 2L * p - k) / s + 1;
+        if (c.getPadding()[1] != p) {
+            throw new IllegalStateException("unequal padding");
+        }
+        return new Geo(s, k, (k + s - 1) / s, oh, ow, h, w, p);
+    }
+
+    /** The zero-padded input rearranged space-to-depth: {@code [N, s*s*C, rH, rW]} ({@link SpaceToDepth}). */
+    private INDArray spaceToDepth(INDArray x, Geo g) {
+        INDArray out = Nd4j.createUninitialized(DataType.FLOAT, x.size(0), (long) g.s * g.s * x.size(1), g.rH(), g.rW());
+        SpaceToDepth.apply(x, g.s, g.pad, out);
+        return out;
+    }
+
+    /** The weights zero-padded to {@code s*q} and rearranged: {@code [oC, s*s*C, q, q]}. */
+    private INDArray rearrangeWeights(INDArray w, Geo g) {
+        long oc = w.size(0), ch = w.size(1);
+        int sq = g.s * g.q;
+        INDArray padded = Nd4j.create(DataType.FLOAT, oc, ch, sq, sq);
+        padded.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(0, g.k),
+                NDArrayIndex.interval(0, g.k)).assign(w);
+        return padded.reshape('c', oc, ch, g.q, g.s, g.q, g.s).permute(0, 3, 5, 1, 2, 4).dup('c')
+                .reshape('c', oc, (long) g.s * g.s * ch, g.q, g.q);
+    }
+
+    private static OpContext context(int q) {
+        OpContext ctx = Nd4j.getExecutioner().buildContext();
+        ctx.setIArguments(q, q, 1, 1, 0, 0, 1, 1, 0, 0 /* NCHW */, 1 /* weights [oC, iC, kH, kW] */);
+        return ctx;
+    }
+
+    /**
+     * DL4J's forward pass (oneDNN's strided kernel is fast forward, ~65 ms per conv1 tower at batch 128); the output is
+     * kept for the backward pass, which reads ReLU's derivative off it.
+     */
+    @Override
+    public INDArray activate(boolean training, LayerWorkspaceMgr workspaceMgr) {
+        INDArray out = super.activate(training, workspaceMgr);
+        lastOutput = training && rearranged() ? out : null;
+        return out;
+    }
+
+    /** The backward pass does not use DL4J's cached pre-activation, so this layer never keeps one. */
+    @Override
+    public void setCacheMode(CacheMode mode) {
+        super.setCacheMode(CacheMode.NONE);
+    }
+
+    @Override
+    public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr workspaceMgr) {
+        if (lastOutput == null || !rearranged()) {
+            Pair<Gradient, INDArray> full = super.backpropGradient(epsilon, workspaceMgr);
+            return conf2().isInputGradient() ? full : new Pair<>(full.getFirst(), null);
+        }
+        Geo g = geo();
+        INDArray weights = getParamWithNoise(ConvolutionParamInitializer.WEIGHT_KEY, true, workspaceMgr);
+        INDArray bias = getParamWithNoise(ConvolutionParamInitializer.BIAS_KEY, true, workspaceMgr);
+        INDArray gradW = gradientViews.get(ConvolutionParamInitializer.WEIGHT_KEY);
+        INDArray gradB = gradientViews.get(ConvolutionParamInitializer.BIAS_KEY);
+        long oc = weights.size(0), ch = weights.size(1), n = input.size(0);
+        INDArray eps = null;
+        if (conf2().isInputGradient()) {
+            eps = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, DataType.FLOAT, input.shape());
+        }
+        try (MemoryWorkspace ignored = workspaceMgr.notifyScopeBorrowed(ArrayType.BP_WORKING_MEM)) {
+            // ReLU's derivative at the pre-activation z equals its derivative at the output relu(z)
+            INDArray delta = layerConf().getActivationFn().backprop(lastOutput.dup('c'),
+                    epsilon.castTo(DataType.FLOAT).dup('c')).getFirst();
+            INDArray xr = spaceToDepth(input, g);
+            INDArray wr = rearrangeWeights(weights, g);
+            INDArray gradXr = Nd4j.createUninitialized(DataType.FLOAT, xr.shape());
+            INDArray gradWr = Nd4j.createUninitialized(DataType.FLOAT, wr.shape());
+            INDArray gradBr = Nd4j.createUninitialized(DataType.FLOAT, oc);
+            if (bwdContext == null) {
+                bwdContext = context(g.q);
+            }
+            bwdContext.purge();
+            bwdContext.setInputArray(0, xr);
+            bwdContext.setInputArray(1, wr);
+            boolean hasBias = layerConf().hasBias();
+            if (hasBias) {
+                bwdContext.setInputArray(2, bias.reshape(bias.length()));
+            }
+            bwdContext.setInputArray(hasBias ? 3 : 2, delta);
+            bwdContext.setOutputArray(0, gradXr);
+            bwdContext.setOutputArray(1, gradWr);
+            if (hasBias) {
+                bwdContext.setOutputArray(2, gradBr);
+            }
+            Nd4j.exec(new Conv2DDerivative(), bwdContext);
+            bwdContext.purge();
+            // fold [oC, (by, bx, c), qy, qx] back to [oC, c, (qy, by), (qx, bx)] and crop to k x k
+            int sq = g.s * g.q;
+            INDArray full = gradWr.reshape('c', oc, g.s, g.s, ch, g.q, g.q).permute(0, 3, 4, 1, 5, 2).dup('c')
+                    .reshape('c', oc, ch, sq, sq);
+            gradW.assign(full.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(0, g.k),
+                    NDArrayIndex.interval(0, g.k)));
+            if (hasBias) {
+                gradB.assign(gradBr.reshape(gradB.shape()));
+            }
+            if (eps != null) {
+                INDArray padded = gradXr.reshape('c', n, g.s, g.s, ch, g.rH(), g.rW()).permute(0, 3, 4, 1, 5, 2)
+                        .dup('c').reshape('c', n, ch, g.s * g.rH(), g.s * g.rW());
+                long h = Math.min(g.inH, g.s * g.rH() - g.pad), w = Math.min(g.inW, g.s * g.rW() - g.pad);
+                eps.assign(0);
+                eps.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(0, h),
+                        NDArrayIndex.interval(0, w)).assign(padded.get(NDArrayIndex.all(), NDArrayIndex.all(),
+                        NDArrayIndex.interval(g.pad, g.pad + h), NDArrayIndex.interval(g.pad, g.pad + w)));
+            }
+        }
+        Gradient ret = new DefaultGradient();
+        if (layerConf().hasBias()) {
+            ret.setGradientFor(ConvolutionParamInitializer.BIAS_KEY, gradB);
+        }
+        ret.setGradientFor(ConvolutionParamInitializer.WEIGHT_KEY, gradW, 'c');
+        weightNoiseParams.clear();
+        lastOutput = null;
+        return new Pair<>(ret, eps);
+    }
+}

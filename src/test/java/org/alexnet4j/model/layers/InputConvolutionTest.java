@@ -1,0 +1,95 @@
+package org.alexnet4j.model.layers;
+
+import org.alexnet4j.runtime.Backend;
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.conf.ConvolutionMode;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
+import org.deeplearning4j.nn.gradient.Gradient;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.nd4j.common.primitives.Pair;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * {@link InputConvolutionLayer} (space-to-depth + stride-1 convolution) against DL4J's own convolution layer on the
+ * same parameters and input: activations, weight and bias gradients, and the input gradient.
+ */
+class InputConvolutionTest {
+
+    @BeforeAll
+    static void backend() {
+        Backend.init();
+    }
+
+    private static ConvolutionLayer.Builder conv(int kernel, int stride, int pad, int nOut) {
+        return new ConvolutionLayer.Builder(kernel, kernel).stride(stride, stride).padding(pad, pad).nIn(3).nOut(nOut)
+                .activation(Activation.RELU).convolutionMode(ConvolutionMode.Truncate);
+    }
+
+    private static Layer instantiate(org.deeplearning4j.nn.conf.layers.Layer layerConf, INDArray params) {
+        NeuralNetConfiguration c = new NeuralNetConfiguration.Builder().dataType(DataType.FLOAT).layer(layerConf)
+                .build();
+        Layer l = c.getLayer().instantiate(c, null, 0, params.dup(), false, DataType.FLOAT);
+        l.setBackpropGradientsViewArray(Nd4j.create(DataType.FLOAT, 1, params.length()));
+        return l;
+    }
+
+    private static double relErr(INDArray actual, INDArray expected) {
+        return actual.castTo(DataType.DOUBLE).sub(expected.castTo(DataType.DOUBLE)).norm2Number().doubleValue()
+                / expected.castTo(DataType.DOUBLE).norm2Number().doubleValue();
+    }
+
+    @ParameterizedTest
+    @CsvSource({
+            "11, 4, 0, 8, 3, 67",   // conv1's geometry (227 in the paper), small
+            "11, 4, 0, 8, 2, 70",   // rows and columns past the last window: cropped, gradient 0 there
+            "11, 4, 2, 8, 2, 64",   // torchvision's conv1: padding 2
+            "5, 2, 1, 4, 2, 21",    // another stride and kernel, k not a multiple of s
+    })
+    void sameActivationsAndGradientsAsDl4jsConvolution(int kernel, int stride, int pad, int nOut, int n, int size) {
+        Nd4j.getRandom().setSeed(11);
+        long nParams = (long) nOut * 3 * kernel * kernel + nOut;
+        INDArray params = Nd4j.randn(DataType.FLOAT, 1, nParams).muli(0.05);
+        INDArray x = Nd4j.randn(DataType.FLOAT, n, 3, size, size).muli(10);
+        Layer dl4j = instantiate(conv(kernel, stride, pad, nOut).build(), params);
+        Layer ours = instantiate(new InputConvolution(conv(kernel, stride, pad, nOut), true), params);
+        Layer noGrad = instantiate(new InputConvolution(conv(kernel, stride, pad, nOut), false), params);
+        assertThat(ours).isInstanceOf(InputConvolutionLayer.class);
+        LayerWorkspaceMgr none = LayerWorkspaceMgr.noWorkspaces();
+
+        dl4j.setInput(x, none);
+        INDArray yExpected = dl4j.activate(true, none).dup();
+        ours.setInput(x, none);
+        INDArray y = ours.activate(true, none).dup();
+        assertThat(y.shape()).isEqualTo(yExpected.shape());
+        assertThat(relErr(y, yExpected)).isLessThan(1e-5);
+
+        INDArray eps = Nd4j.randn(DataType.FLOAT, y.shape());
+        Pair<Gradient, INDArray> expected = dl4j.backpropGradient(eps, none);
+        Pair<Gradient, INDArray> actual = ours.backpropGradient(eps, none);
+        for (String key : new String[]{"W", "b"}) {
+            INDArray e = expected.getFirst().getGradientFor(key);
+            INDArray a = actual.getFirst().getGradientFor(key);
+            assertThat(a.shape()).isEqualTo(e.shape());
+            assertThat(relErr(a, e)).as(key).isLessThan(1e-5);
+        }
+        assertThat(relErr(actual.getSecond(), expected.getSecond())).as("input gradient").isLessThan(1e-5);
+
+        noGrad.setInput(x, none);
+        noGrad.activate(true, none);
+        Pair<Gradient, INDArray> withoutInput = noGrad.backpropGradient(eps, none);
+        assertThat(withoutInput.getSecond()).isNull();
+        assertThat(relErr(withoutInput.getFirst().getGradientFor("W"), expected.getFirst().getGradientFor("W")))
+                .isLessThan(1e-5);
+        // inference (no kept output) and a backward pass without a training forward pass fall back to DL4J's code
+        assertThat(relErr(ours.activate(false, none), yExpected)).isLessThan(1e-5);
+    }
+}
