@@ -80,8 +80,8 @@ public final class ModelBench {
         if (net.lrn() && net.lrnImplementation() == LrnImplementation.DL4J) {
             notes.add("DL4J LRN");
         }
-        if (cacheMode == CacheMode.NONE) {
-            notes.add("cache none");
+        if (cacheMode != CacheMode.NONE) {
+            notes.add("cache " + cacheMode.name().toLowerCase(java.util.Locale.ROOT));
         }
         String label = "alexnet4j " + net.variant().id() + (notes.isEmpty() ? "" : " (" + String.join(", ", notes)
                 + ")");

@@ -51,7 +51,7 @@ class BenchCommand implements Callable<Integer> {
             + "ungrouped layer of the same arithmetic.")
     boolean towerCost;
 
-    @Option(names = "--cache-mode", defaultValue = "device", paramLabel = "device|none", description = "DL4J cache "
+    @Option(names = "--cache-mode", defaultValue = "none", paramLabel = "none|device", description = "DL4J cache "
             + "mode of alexnet4j's nets, as train --cache-mode (default: ${DEFAULT-VALUE}).")
     String cacheMode;
 

@@ -41,11 +41,11 @@ class BenchCliTest {
     void towerCostComparesEachGroupedBlockWithOneLayerOfTheSameWork() throws Exception {
         CliRunner.Result r = CliRunner.run("bench", "--bench-model", "paper", "--width", "0.125", "--classes", "10",
                 "--batch", "2", "--warmup", "0", "--iters", "1", "--mode", "infer", "--lrn-impl", "dl4j",
-                "--cache-mode", "none", "--tower-cost", "--json");
+                "--cache-mode", "device", "--tower-cost", "--json");
         assertThat(r.exit()).as(r.err()).isZero();
         JsonNode j = new ObjectMapper().readTree(r.out());
-        assertThat(j.get("cacheMode").asText()).isEqualTo("none");
-        assertThat(j.get("results").get(0).get("model").asText()).isEqualTo("alexnet4j paper (DL4J LRN, cache none)");
+        assertThat(j.get("cacheMode").asText()).isEqualTo("device");
+        assertThat(j.get("results").get(0).get("model").asText()).isEqualTo("alexnet4j paper (DL4J LRN, cache device)");
         JsonNode towers = j.get("towerCost");
         assertThat(towers).hasSize(3);
         assertThat(towers.get(0).get("block").asText()).isEqualTo("conv2");
