@@ -19,6 +19,7 @@ import java.io.PrintWriter;
                 ForwardCommand.class,
                 SampleInputCommand.class,
                 EnvCommand.class,
+                GpuCheckCommand.class,
                 SynthCommand.class,
                 ManifestCommand.class,
                 PrepareCommand.class,

@@ -142,7 +142,8 @@ public final class Backend {
         return sb.toString();
     }
 
-    private static boolean isCudaBuild() {
+    /** True when this is the CUDA build (the CUDA backend is on the class path). */
+    public static boolean isCudaBuild() {
         try {
             Class.forName("org.nd4j.linalg.jcublas.JCublasBackend");
             return true;

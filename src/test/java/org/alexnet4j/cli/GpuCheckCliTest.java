@@ -1,0 +1,71 @@
+package org.alexnet4j.cli;
+
+import org.alexnet4j.runtime.Gpus;
+import org.alexnet4j.weights.Npy;
+import org.alexnet4j.weights.NpyArray;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * `gpu-check` where CI runs it (no GPU): a clear message and a non-zero exit; the support matrix; and the reference
+ * comparison the CUDA build runs, exercised on the CPU backend (it must pass against itself and fail on a changed
+ * reference).
+ */
+class GpuCheckCliTest {
+
+    @Test
+    void withoutAGpuItSaysSoAndExitsNonZero() {
+        Assumptions.assumeFalse(Files.exists(Path.of("/proc/driver/nvidia/version")), "this machine has a GPU");
+        CliRunner.Result r = CliRunner.run("gpu-check");
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.out()).contains("NVIDIA driver: no").contains("No NVIDIA GPU")
+                .contains("compute capability 3.7-8.9");
+    }
+
+    @Test
+    void supportMatrixOfTheReleasedCudaBackend() {
+        assertThat(Gpus.unsupported("8.6")).isNull();
+        assertThat(Gpus.unsupported("8.9")).isNull(); // Ada runs sm_86 machine code
+        assertThat(Gpus.unsupported("7.2")).isNull();
+        assertThat(Gpus.unsupported("3.7")).isNull();
+        assertThat(Gpus.unsupported("9.0")).contains("Hopper").contains("no PTX").contains("-Dlibnd4j.compute=9.0");
+        assertThat(Gpus.unsupported("12.0")).contains("Hopper or newer");
+        assertThat(Gpus.unsupported("3.5")).contains("older");
+        assertThat(Gpus.unsupported("")).contains("unknown");
+        assertThat(Gpus.parse("0, NVIDIA H100 80GB HBM3, 9.0, 550.54.15, 81559\n1, Tesla K80, [N/A], 470.1, 11441\n"))
+                .containsExactly(new Gpus.Device(0, "NVIDIA H100 80GB HBM3", "9.0", "550.54.15", "81559"),
+                        new Gpus.Device(1, "Tesla K80", "", "470.1", "11441"));
+    }
+
+    @Test
+    void referenceComparisonPassesOnTheSameResultsAndFailsOnOthers(@TempDir Path tmp) throws Exception {
+        Path ref = tmp.resolve("ref");
+        CliRunner.Result w = CliRunner.run("gpu-check", "--write-reference", ref.toString(), "--width", "0.125",
+                "--classes", "10", "--batch", "4");
+        assertThat(w.exit()).as(w.err()).isZero();
+        assertThat(ref.resolve("weights.npz")).exists();
+        assertThat(ref.resolve("after-step.npz")).exists();
+
+        CliRunner.Result same = CliRunner.run("gpu-check", "--reference", ref.toString(), "--allow-cpu", "--iters",
+                "1");
+        assertThat(same.exit()).as(same.out() + same.err()).isZero();
+        assertThat(same.out()).contains("PASSED").contains("images/s");
+
+        NpyArray p = Npy.read(ref.resolve("probabilities.npy"));
+        float[] changed = p.data().clone();
+        for (int i = 0; i < changed.length; i++) {
+            changed[i] *= 1.01f;
+        }
+        Npy.write(ref.resolve("probabilities.npy"), NpyArray.float32(p.shape(), changed));
+        CliRunner.Result differs = CliRunner.run("gpu-check", "--reference", ref.toString(), "--allow-cpu",
+                "--iters", "0");
+        assertThat(differs.exit()).isEqualTo(4);
+        assertThat(differs.out()).contains("FAILED");
+    }
+}
