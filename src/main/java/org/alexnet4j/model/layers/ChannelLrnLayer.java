@@ -11,6 +11,7 @@ import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.INDArrayIndex;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.ops.transforms.Transforms;
@@ -83,7 +84,7 @@ public class ChannelLrnLayer extends AbstractLayer<ChannelLrn> {
         if (LrnKernel.geometry(a, format) != null) {
             return a;
         }
-        if (a.dataType() == DataType.FLOAT && a.rank() == 4) {
+        if (a.dataType() == DataType.FLOAT && a.rank() == 4 && Nd4j.getEnvironment().isCPU()) {
             INDArray dense = a.dup('c');
             return LrnKernel.geometry(dense, format) != null ? dense : null;
         }

@@ -46,8 +46,8 @@ public class InputConvolutionLayer extends ConvolutionLayer {
     /** True when the space-to-depth form applies to this layer and input. */
     private boolean rearranged() {
         InputConvolution c = conf2();
-        int[] s = c.getStride(), d = c.getDilation(), k = c.getKernelSize();
-        return s[0] > 1 && s[0] == s[1] && k[0] == k[1] && d[0] == 1 && d[1] == 1
+        int[] s = c.getStride(), d = c.getDilation(), k = c.getKernelSize(), p = c.getPadding();
+        return s[0] > 1 && s[0] == s[1] && k[0] == k[1] && p[0] == p[1] && d[0] == 1 && d[1] == 1
                 && c.getCnn2dDataFormat() == CNN2DFormat.NCHW && c.getConvolutionMode() != ConvolutionMode.Same
                 && c.getActivationFn() instanceof ActivationReLU
                 && input != null && input.rank() == 4 && input.dataType() == DataType.FLOAT
@@ -70,9 +70,6 @@ public class InputConvolutionLayer extends ConvolutionLayer {
         int s = c.getStride()[0], k = c.getKernelSize()[0], p = c.getPadding()[0];
         long h = input.size(2), w = input.size(3);
         long oh = (h + 2L * p - k) / s + 1, ow = (w + 2L * p - k) / s + 1;
-        if (c.getPadding()[1] != p) {
-            throw new IllegalStateException("unequal padding");
-        }
         return new Geo(s, k, (k + s - 1) / s, oh, ow, h, w, p);
     }
 
