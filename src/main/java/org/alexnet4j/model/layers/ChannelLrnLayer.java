@@ -4,7 +4,6 @@ import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.gradient.DefaultGradient;
 import org.deeplearning4j.nn.gradient.Gradient;
-import org.deeplearning4j.nn.layers.AbstractLayer;
 import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.common.primitives.Pair;
@@ -21,20 +20,10 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * gradient checks) and backends run the same formulas as ND4J array operations ({@link #forwardOps},
  * {@link #backwardOps}), which also serve as the kernel's reference in the tests.
  */
-public class ChannelLrnLayer extends AbstractLayer<ChannelLrn> {
+public class ChannelLrnLayer extends ParameterFreeLayer.Impl<ChannelLrn> {
 
     public ChannelLrnLayer(NeuralNetConfiguration conf, DataType dataType) {
         super(conf, dataType);
-    }
-
-    @Override
-    public boolean isPretrainLayer() {
-        return false;
-    }
-
-    @Override
-    public void clearNoiseWeightParams() {
-        // no parameters
     }
 
     @Override
@@ -89,11 +78,6 @@ public class ChannelLrnLayer extends AbstractLayer<ChannelLrn> {
             return LrnKernel.geometry(dense, format) != null ? dense : null;
         }
         return null;
-    }
-
-    @Override
-    public double calcRegularizationScore(boolean backpropParamsOnly) {
-        return 0;
     }
 
     // --------------------------------------------------------------------------------------------------------------

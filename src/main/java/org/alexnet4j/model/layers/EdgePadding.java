@@ -1,28 +1,18 @@
 package org.alexnet4j.model.layers;
 
-import org.deeplearning4j.nn.api.ParamInitializer;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
-import org.deeplearning4j.nn.conf.InputPreProcessor;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
-import org.deeplearning4j.nn.conf.layers.InputTypeUtil;
-import org.deeplearning4j.nn.conf.layers.NoParamLayer;
-import org.deeplearning4j.nn.conf.memory.LayerMemoryReport;
-import org.deeplearning4j.nn.conf.memory.MemoryReport;
-import org.deeplearning4j.nn.params.EmptyParamInitializer;
-import org.deeplearning4j.optimize.api.TrainingListener;
 import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.util.Arrays;
-import java.util.Collection;
 
 /**
  * Configuration of a padding layer that replicates each map's edge pixels outwards (PyTorch's
  * {@code padding_mode="replicate"}). DL4J only pads with zeros; this serves the padding-kind ablation.
  * Padding is given as {@code [top, bottom, left, right]}.
  */
-public class EdgePadding extends NoParamLayer {
+public class EdgePadding extends ParameterFreeLayer {
 
     private int[] padding = new int[4];
     private CNN2DFormat dataFormat = CNN2DFormat.NCHW;
@@ -49,21 +39,8 @@ public class EdgePadding extends NoParamLayer {
     }
 
     @Override
-    public org.deeplearning4j.nn.api.Layer instantiate(NeuralNetConfiguration conf,
-                                                       Collection<TrainingListener> listeners, int layerIndex,
-                                                       INDArray layerParamsView, boolean initializeParams,
-                                                       DataType networkDataType) {
-        EdgePaddingLayer layer = new EdgePaddingLayer(conf, networkDataType);
-        layer.setListeners(listeners);
-        layer.setIndex(layerIndex);
-        layer.setParamTable(initializer().init(conf, layerParamsView, initializeParams));
-        layer.setConf(conf);
-        return layer;
-    }
-
-    @Override
-    public ParamInitializer initializer() {
-        return EmptyParamInitializer.getInstance();
+    protected org.deeplearning4j.nn.api.Layer newLayer(NeuralNetConfiguration conf, DataType dataType) {
+        return new EdgePaddingLayer(conf, dataType);
     }
 
     @Override
@@ -75,21 +52,6 @@ public class EdgePadding extends NoParamLayer {
         InputType.InputTypeConvolutional c = (InputType.InputTypeConvolutional) inputType;
         return InputType.convolutional(c.getHeight() + padding[0] + padding[1],
                 c.getWidth() + padding[2] + padding[3], c.getChannels(), dataFormat);
-    }
-
-    @Override
-    public InputPreProcessor getPreProcessorForInputType(InputType inputType) {
-        return InputTypeUtil.getPreProcessorForInputTypeCnnLayers(inputType, getLayerName());
-    }
-
-    @Override
-    public LayerMemoryReport getMemoryReport(InputType inputType) {
-        return new LayerMemoryReport.Builder(getLayerName(), EdgePadding.class, inputType,
-                getOutputType(-1, inputType))
-                .standardMemory(0, 0)
-                .workingMemory(0, 0, MemoryReport.CACHE_MODE_ALL_ZEROS, MemoryReport.CACHE_MODE_ALL_ZEROS)
-                .cacheMemory(MemoryReport.CACHE_MODE_ALL_ZEROS, MemoryReport.CACHE_MODE_ALL_ZEROS)
-                .build();
     }
 
     public int[] getPadding() {

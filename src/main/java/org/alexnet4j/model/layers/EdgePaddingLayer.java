@@ -4,7 +4,6 @@ import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.gradient.DefaultGradient;
 import org.deeplearning4j.nn.gradient.Gradient;
-import org.deeplearning4j.nn.layers.AbstractLayer;
 import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.common.primitives.Pair;
@@ -18,20 +17,10 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * take the corner pixel); the backward pass is the exact transpose, folding the gradient of every copied pixel back
  * onto the pixel it came from.
  */
-public class EdgePaddingLayer extends AbstractLayer<EdgePadding> {
+public class EdgePaddingLayer extends ParameterFreeLayer.Impl<EdgePadding> {
 
     public EdgePaddingLayer(NeuralNetConfiguration conf, DataType dataType) {
         super(conf, dataType);
-    }
-
-    @Override
-    public boolean isPretrainLayer() {
-        return false;
-    }
-
-    @Override
-    public void clearNoiseWeightParams() {
-        // no parameters
     }
 
     @Override
@@ -92,11 +81,6 @@ public class EdgePaddingLayer extends AbstractLayer<EdgePadding> {
         }
         INDArray eps = g.get(index(range(p[0], h), range(p[2], w)));
         return new Pair<>(new DefaultGradient(), eps);
-    }
-
-    @Override
-    public double calcRegularizationScore(boolean backpropParamsOnly) {
-        return 0;
     }
 
     private int heightDim() {
