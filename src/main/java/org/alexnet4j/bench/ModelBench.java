@@ -2,11 +2,14 @@ package org.alexnet4j.bench;
 
 import org.alexnet4j.model.AlexNet;
 import org.alexnet4j.model.LrnImplementation;
+import org.alexnet4j.model.ParamLayer;
 import org.alexnet4j.train.ClassicalMomentum;
 import org.bytedeco.javacpp.Pointer;
 import org.deeplearning4j.nn.api.layers.IOutputLayer;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.CacheMode;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.graph.LayerVertex;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.graph.MergeVertex;
 import org.deeplearning4j.nn.conf.inputs.InputType;
@@ -35,6 +38,8 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiFunction;
+import java.util.function.Consumer;
 
 /**
  * Timing of AlexNet training and inference steps on synthetic input, in the manner of soumith's convnet-benchmarks
@@ -47,32 +52,29 @@ public final class ModelBench {
     private ModelBench() {
     }
 
-    /** A model under test: the network and how to run it. */
-    public interface Subject {
-        String name();
-
-        long[] inputShape(int batch);
-
-        int classes();
-
-        long parameters();
-
-        void fit(DataSet batch);
-
-        INDArray output(INDArray input, boolean train);
+    /**
+     * A model under test: its label, one example's shape, class count, parameter count, a training step and a forward
+     * pass ({@code output(input, train)}).
+     */
+    public record Subject(String name, long[] exampleShape, int classes, long parameters, Consumer<DataSet> fit,
+                          BiFunction<INDArray, Boolean, INDArray> output) {
+        long[] inputShape(int batch) {
+            return new long[]{batch, exampleShape[0], exampleShape[1], exampleShape[2]};
+        }
     }
 
-    static long[] batchShape(AlexNet net, int batch) {
-        long[] e = net.exampleShape();
-        return new long[]{batch, e[0], e[1], e[2]};
-    }
-
-    /** The paper or torchvision net, with the paper's updater and the given DL4J cache mode. */
-    public static Subject alexnet4j(AlexNet net, CacheMode cacheMode) {
+    /** The graph of an alexnet4j net as the benchmarks train it: the paper's updater and the given cache mode. */
+    static ComputationGraph graph(AlexNet net, CacheMode cacheMode) {
         ComputationGraph g = new ComputationGraph(net.configuration(new NeuralNetConfiguration.Builder()
                 .updater(new ClassicalMomentum(0.01, 0.9)).l2(0.0005)
                 .cacheMode(cacheMode)));
         g.init();
+        return g;
+    }
+
+    /** The paper or torchvision net, with the paper's updater and the given DL4J cache mode. */
+    public static Subject alexnet4j(AlexNet net, CacheMode cacheMode) {
+        ComputationGraph g = graph(net, cacheMode);
         List<String> notes = new ArrayList<>();
         if (net.dataFormat() == CNN2DFormat.NHWC) {
             notes.add("NHWC");
@@ -85,61 +87,24 @@ public final class ModelBench {
         }
         String label = "alexnet4j " + net.variant().id() + (notes.isEmpty() ? "" : " (" + String.join(", ", notes)
                 + ")");
-        return new Subject() {
-            public String name() {
-                return label;
-            }
-
-            public long[] inputShape(int batch) {
-                return batchShape(net, batch);
-            }
-
-            public int classes() {
-                return net.numClasses();
-            }
-
-            public long parameters() {
-                return g.numParams();
-            }
-
-            public void fit(DataSet batch) {
-                g.fit(batch);
-            }
-
-            public INDArray output(INDArray input, boolean train) {
-                return g.outputSingle(train, input);
-            }
-        };
+        return new Subject(label, net.exampleShape(), net.numClasses(), g.numParams(), g::fit,
+                (x, train) -> g.outputSingle(train, x));
     }
 
     /** DL4J's zoo AlexNet (one tower, 224 input, its own recipe: Nesterov, L2), as shipped. */
     public static Subject zoo(int classes) {
         MultiLayerNetwork m = org.deeplearning4j.zoo.model.AlexNet.builder().numClasses(classes).build().init();
-        return new Subject() {
-            public String name() {
-                return "dl4j zoo AlexNet";
-            }
+        return new Subject("dl4j zoo AlexNet", new long[]{3, 224, 224}, classes, m.numParams(), m::fit,
+                (x, train) -> m.output(x, train));
+    }
 
-            public long[] inputShape(int batch) {
-                return new long[]{batch, 3, 224, 224};
-            }
-
-            public int classes() {
-                return classes;
-            }
-
-            public long parameters() {
-                return m.numParams();
-            }
-
-            public void fit(DataSet batch) {
-                m.fit(batch);
-            }
-
-            public INDArray output(INDArray input, boolean train) {
-                return m.output(input, train);
-            }
-        };
+    /** One-hot labels {@code i % classes} for a batch: every class in turn. */
+    public static INDArray oneHot(long batch, int classes) {
+        INDArray y = Nd4j.zeros(DataType.FLOAT, batch, classes);
+        for (int i = 0; i < batch; i++) {
+            y.putScalar(i, i % classes, 1f);
+        }
+        return y;
     }
 
     /** Timings of one subject. */
@@ -195,11 +160,7 @@ public final class ModelBench {
      */
     public static Result run(Subject s, int batch, boolean train, boolean infer, int warmup, int iters) {
         INDArray x = Nd4j.rand(DataType.FLOAT, s.inputShape(batch)).subi(0.5).muli(100);
-        INDArray y = Nd4j.zeros(DataType.FLOAT, batch, s.classes());
-        for (int i = 0; i < batch; i++) {
-            y.putScalar(i, i % s.classes(), 1f);
-        }
-        DataSet ds = new DataSet(x, y);
+        DataSet ds = new DataSet(x, oneHot(batch, s.classes()));
         MemorySampler mem = new MemorySampler();
         mem.start();
         try {
@@ -208,29 +169,29 @@ public final class ModelBench {
             double[] inf = new double[infer ? iters : 0];
             if (train) {
                 for (int i = 0; i < warmup; i++) {
-                    s.fit(ds);
+                    s.fit().accept(ds);
                 }
                 for (int i = 0; i < iters; i++) {
                     long t0 = System.nanoTime();
-                    s.fit(ds);
+                    s.fit().accept(ds);
                     step[i] = (System.nanoTime() - t0) / 1e6;
                 }
                 for (int i = 0; i < warmup; i++) {
-                    s.output(x, true);
+                    s.output().apply(x, true);
                 }
                 for (int i = 0; i < iters; i++) {
                     long t0 = System.nanoTime();
-                    s.output(x, true);
+                    s.output().apply(x, true);
                     fwd[i] = (System.nanoTime() - t0) / 1e6;
                 }
             }
             if (infer) {
                 for (int i = 0; i < warmup; i++) {
-                    s.output(x, false);
+                    s.output().apply(x, false);
                 }
                 for (int i = 0; i < iters; i++) {
                     long t0 = System.nanoTime();
-                    s.output(x, false);
+                    s.output().apply(x, false);
                     inf[i] = (System.nanoTime() - t0) / 1e6;
                 }
             }
@@ -253,19 +214,10 @@ public final class ModelBench {
      * training step without the update.
      */
     public static List<LayerTime> perLayer(AlexNet net, CacheMode cacheMode, int batch, int iters) {
-        ComputationGraph g = new ComputationGraph(net.configuration(new NeuralNetConfiguration.Builder()
-                .updater(new ClassicalMomentum(0.01, 0.9)).cacheMode(cacheMode)));
-        g.init();
-        INDArray x = Nd4j.rand(DataType.FLOAT, batchShape(net, batch)).subi(0.5).muli(100);
+        ComputationGraph g = graph(net, cacheMode);
+        long[] e = net.exampleShape();
+        INDArray x = Nd4j.rand(DataType.FLOAT, batch, e[0], e[1], e[2]).subi(0.5).muli(100);
         return perLayer(g, new INDArray[]{x}, oneHot(batch, net.numClasses()), iters);
-    }
-
-    private static INDArray oneHot(int batch, int classes) {
-        INDArray y = Nd4j.zeros(DataType.FLOAT, batch, classes);
-        for (int i = 0; i < batch; i++) {
-            y.putScalar(i, i % classes, 1f);
-        }
-        return y;
     }
 
     /** {@link #perLayer(AlexNet, CacheMode, int, int)} for any single-output graph and its inputs. */
@@ -364,15 +316,25 @@ public final class ModelBench {
     }
 
     /**
-     * The price of the paper's towers: for conv2, conv4 and conv5 (the grouped layers), the forward+backward time of
-     * the two tower convolutions ({@code C_in/2 -> C_out/2} each) against one ungrouped convolution of the same
-     * arithmetic ({@code C_in/2 -> C_out}), same batch, maps and kernel, timed as {@link #perLayer}.
+     * The price of the towers: for each grouped layer of {@code net} (the paper's conv2, conv4, conv5), the
+     * forward+backward time of the two tower convolutions ({@code C_in/2 -> C_out/2} each) against one ungrouped
+     * convolution of the same arithmetic ({@code C_in/2 -> C_out}), same batch, maps, kernel and padding, timed as
+     * {@link #perLayer}. Empty for a net without towers.
      */
-    public static List<TowerCost> towerCost(CacheMode cacheMode, int batch, int iters) {
-        int[][] blocks = {{2, 48, 128, 27, 5, 2}, {4, 192, 192, 13, 3, 1}, {5, 192, 128, 13, 3, 1}};
+    public static List<TowerCost> towerCost(AlexNet net, CacheMode cacheMode, int batch, int iters) {
+        ComputationGraphConfiguration conf = net.configuration();
+        Map<String, InputType> types = conf.getLayerActivationTypes(net.inputType());
         List<TowerCost> out = new ArrayList<>();
-        for (int[] b : blocks) {
-            int in = b[1], outPerTower = b[2], size = b[3], k = b[4], pad = b[5];
+        for (ParamLayer l : net.paramLayers()) {
+            if (!l.convolution() || l.groups() != 2) {
+                continue;
+            }
+            String towerA = l.parts().get(0);
+            var layer = (org.deeplearning4j.nn.conf.layers.ConvolutionLayer)
+                    ((LayerVertex) conf.getVertices().get(towerA)).getLayerConf().getLayer();
+            var inType = (InputType.InputTypeConvolutional) types.get(conf.getVertexInputs().get(towerA).get(0));
+            int in = l.inPerGroup(), outPerTower = l.outChannels() / 2, size = (int) inType.getHeight();
+            int k = l.kernel(), pad = layer.getPadding()[0];
             INDArray xa = Nd4j.rand(DataType.FLOAT, batch, in, size, size);
             INDArray xb = Nd4j.rand(DataType.FLOAT, batch, in, size, size);
             INDArray y = oneHot(batch, 10);
@@ -380,7 +342,7 @@ public final class ModelBench {
             ComputationGraph single = convGraph(cacheMode, in, size, k, pad, 2 * outPerTower, 1);
             double t = convMs(perLayer(towers, new INDArray[]{xa, xb}, y, iters));
             double s = convMs(perLayer(single, new INDArray[]{xa}, y, iters));
-            out.add(new TowerCost("conv" + b[0], round(t), round(s)));
+            out.add(new TowerCost(l.name(), round(t), round(s)));
         }
         return out;
     }

@@ -47,8 +47,8 @@ class BenchCommand implements Callable<Integer> {
     @Option(names = "--per-layer", description = "Also time each layer's forward and backward pass.")
     boolean perLayer;
 
-    @Option(names = "--tower-cost", description = "Also time the paper's two-tower conv2/conv4/conv5 against one "
-            + "ungrouped layer of the same arithmetic.")
+    @Option(names = "--tower-cost", description = "Also time the two-tower conv2/conv4/conv5 of the first benchmarked "
+            + "net with towers (with its width) against one ungrouped layer of the same arithmetic.")
     boolean towerCost;
 
     @Option(names = "--cache-mode", defaultValue = "none", paramLabel = "none|device", description = "DL4J cache "
@@ -93,6 +93,7 @@ class BenchCommand implements Callable<Integer> {
         List<Map<String, Object>> results = new ArrayList<>();
         List<ModelBench.Result> raw = new ArrayList<>();
         Map<String, List<ModelBench.LayerTime>> layers = new LinkedHashMap<>();
+        AlexNet towerNet = null; // the first net with towers: --tower-cost measures its grouped layers
         for (String m : models) {
             ModelBench.Subject s;
             AlexNet net = null;
@@ -101,6 +102,9 @@ class BenchCommand implements Callable<Integer> {
             } else if (m.equals("paper") || m.equals("torchvision")) {
                 model.model = m;
                 net = model.build();
+                if (towerNet == null && net.paramLayers().stream().anyMatch(l -> l.groups() == 2)) {
+                    towerNet = net;
+                }
                 s = ModelBench.alexnet4j(net, cache);
             } else {
                 throw new IllegalArgumentException("--bench-model must be paper, torchvision or zoo, got " + m);
@@ -112,7 +116,8 @@ class BenchCommand implements Callable<Integer> {
                 layers.put(s.name(), ModelBench.perLayer(net, cache, batch, iters));
             }
         }
-        List<ModelBench.TowerCost> towers = towerCost ? ModelBench.towerCost(cache, batch, iters) : List.of();
+        List<ModelBench.TowerCost> towers = towerCost && towerNet != null
+                ? ModelBench.towerCost(towerNet, cache, batch, iters) : List.of();
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
             Map<String, Object> m = new LinkedHashMap<>();

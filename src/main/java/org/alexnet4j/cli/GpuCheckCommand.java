@@ -1,6 +1,7 @@
 package org.alexnet4j.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import org.alexnet4j.bench.ModelBench;
 import org.alexnet4j.model.AlexNet;
 import org.alexnet4j.runtime.Backend;
 import org.alexnet4j.runtime.Gpus;
@@ -8,6 +9,7 @@ import org.alexnet4j.weights.Npy;
 import org.alexnet4j.weights.NpyArray;
 import org.alexnet4j.weights.Npz;
 import org.alexnet4j.weights.TorchLayout;
+import org.deeplearning4j.nn.conf.CacheMode;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -137,12 +139,8 @@ class GpuCheckCommand implements Callable<Integer> {
         return g;
     }
 
-    private DataSet batchFor(AlexNet net, INDArray x) {
-        INDArray y = Nd4j.zeros(DataType.FLOAT, x.size(0), net.numClasses());
-        for (int i = 0; i < x.size(0); i++) {
-            y.putScalar(i, i % net.numClasses(), 1f);
-        }
-        return new DataSet(x, y);
+    private static DataSet batchFor(AlexNet net, INDArray x) {
+        return new DataSet(x, ModelBench.oneHot(x.size(0), net.numClasses()));
     }
 
     private void writeReference(Path dir) throws Exception {
@@ -200,17 +198,10 @@ class GpuCheckCommand implements Callable<Integer> {
         return ok ? 0 : 4;
     }
 
+    /** Training images/s of the net at --batch, timed as `bench` times it (one warm-up, --iters steps). */
     private double timeSteps(AlexNet net) {
-        ComputationGraph g = graph(net);
-        long[] e = net.exampleShape();
-        DataSet ds = batchFor(net, Nd4j.rand(DataType.FLOAT, batch, e[0], e[1], e[2]));
-        g.fit(ds); // warm-up
-        long t0 = System.nanoTime();
-        for (int i = 0; i < iters; i++) {
-            g.fit(ds);
-        }
-        double s = (System.nanoTime() - t0) / 1e9;
-        return iters == 0 ? Double.NaN : iters * batch / s;
+        ModelBench.Result r = ModelBench.run(ModelBench.alexnet4j(net, CacheMode.NONE), batch, true, false, 1, iters);
+        return batch * 1000.0 / ModelBench.median(r.stepMs());
     }
 
     /** ||a - b|| / ||b|| in double. */

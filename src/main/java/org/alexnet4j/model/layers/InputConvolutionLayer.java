@@ -28,10 +28,12 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * {@code [oC, s*s*C, q, q]}. A stride-1 convolution of the two is exactly the strided convolution:
  * {@code sum over c, ky = s*qy+by, kx = s*qx+bx of W[o,c,ky,kx] x[c, s*oy+ky, s*ox+kx]}. The forward pass is DL4J's;
  * the backward pass runs libnd4j's {@code conv2d_bp} (oneDNN on the CPU) on the rearranged arrays, and the weight
- * gradient is folded back and cropped to {@code k x k}. Anything else (stride 1, NHWC, Same mode, dilation, non-float, an activation other
- * than ReLU, whose derivative is read off the output) is DL4J's own code.
+ * gradient is folded back and cropped to {@code k x k}. Anything else (stride 1, NHWC, Same mode, dilation,
+ * non-float, an activation other than plain ReLU, whose derivative is read off the output) is DL4J's own code.
  */
 public class InputConvolutionLayer extends ConvolutionLayer {
+    /** Plain ReLU: its derivative at z and at relu(z) agree, and its backprop leaves both arguments unchanged. */
+    private static final ActivationReLU PLAIN_RELU = new ActivationReLU();
     private INDArray lastOutput;
     private OpContext bwdContext;
 
@@ -49,7 +51,7 @@ public class InputConvolutionLayer extends ConvolutionLayer {
         int[] s = c.getStride(), d = c.getDilation(), k = c.getKernelSize(), p = c.getPadding();
         return s[0] > 1 && s[0] == s[1] && k[0] == k[1] && p[0] == p[1] && d[0] == 1 && d[1] == 1
                 && c.getCnn2dDataFormat() == CNN2DFormat.NCHW && c.getConvolutionMode() != ConvolutionMode.Same
-                && c.getActivationFn() instanceof ActivationReLU
+                && PLAIN_RELU.equals(c.getActivationFn())
                 && input != null && input.rank() == 4 && input.dataType() == DataType.FLOAT
                 && dataType == DataType.FLOAT;
     }
@@ -91,6 +93,16 @@ public class InputConvolutionLayer extends ConvolutionLayer {
                 .reshape('c', oc, (long) g.s * g.s * ch, g.q, g.q);
     }
 
+    /**
+     * The inverse rearrangement: {@code [A, s*s*C, h, w]} with channel {@code (by*s + bx)*C + c} back to
+     * {@code [A, C, s*h, s*w]} (used for the weight gradient and the input gradient).
+     */
+    private static INDArray depthToSpace(INDArray a, int s, long channels) {
+        long n = a.size(0), h = a.size(2), w = a.size(3);
+        return a.reshape('c', n, s, s, channels, h, w).permute(0, 3, 4, 1, 5, 2).dup('c')
+                .reshape('c', n, channels, s * h, s * w);
+    }
+
     private static OpContext context(int q) {
         OpContext ctx = Nd4j.getExecutioner().buildContext();
         ctx.setIArguments(q, q, 1, 1, 0, 0, 1, 1, 0, 0 /* NCHW */, 1 /* weights [oC, iC, kH, kW] */);
@@ -125,15 +137,14 @@ public class InputConvolutionLayer extends ConvolutionLayer {
         INDArray bias = getParamWithNoise(ConvolutionParamInitializer.BIAS_KEY, true, workspaceMgr);
         INDArray gradW = gradientViews.get(ConvolutionParamInitializer.WEIGHT_KEY);
         INDArray gradB = gradientViews.get(ConvolutionParamInitializer.BIAS_KEY);
-        long oc = weights.size(0), ch = weights.size(1), n = input.size(0);
+        long oc = weights.size(0), ch = weights.size(1);
         INDArray eps = null;
         if (conf2().isInputGradient()) {
             eps = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, DataType.FLOAT, input.shape());
         }
         try (MemoryWorkspace ignored = workspaceMgr.notifyScopeBorrowed(ArrayType.BP_WORKING_MEM)) {
             // ReLU's derivative at the pre-activation z equals its derivative at the output relu(z)
-            INDArray delta = layerConf().getActivationFn().backprop(lastOutput.dup('c'),
-                    epsilon.castTo(DataType.FLOAT).dup('c')).getFirst();
+            INDArray delta = PLAIN_RELU.backprop(lastOutput, epsilon.castTo(DataType.FLOAT)).getFirst();
             INDArray xr = spaceToDepth(input, g);
             INDArray wr = rearrangeWeights(weights, g);
             INDArray gradXr = Nd4j.createUninitialized(DataType.FLOAT, xr.shape());
@@ -157,18 +168,15 @@ public class InputConvolutionLayer extends ConvolutionLayer {
             }
             Nd4j.exec(new Conv2DDerivative(), bwdContext);
             bwdContext.purge();
-            // fold [oC, (by, bx, c), qy, qx] back to [oC, c, (qy, by), (qx, bx)] and crop to k x k
-            int sq = g.s * g.q;
-            INDArray full = gradWr.reshape('c', oc, g.s, g.s, ch, g.q, g.q).permute(0, 3, 4, 1, 5, 2).dup('c')
-                    .reshape('c', oc, ch, sq, sq);
+            // fold back to [oC, C, s*q, s*q] and crop to k x k
+            INDArray full = depthToSpace(gradWr, g.s, ch);
             gradW.assign(full.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(0, g.k),
                     NDArrayIndex.interval(0, g.k)));
             if (hasBias) {
                 gradB.assign(gradBr.reshape(gradB.shape()));
             }
             if (eps != null) {
-                INDArray padded = gradXr.reshape('c', n, g.s, g.s, ch, g.rH(), g.rW()).permute(0, 3, 4, 1, 5, 2)
-                        .dup('c').reshape('c', n, ch, g.s * g.rH(), g.s * g.rW());
+                INDArray padded = depthToSpace(gradXr, g.s, ch);
                 long h = Math.min(g.inH, g.s * g.rH() - g.pad), w = Math.min(g.inW, g.s * g.rW() - g.pad);
                 eps.assign(0);
                 eps.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(0, h),
