@@ -100,6 +100,23 @@ class TrainCommand implements Callable<Integer> {
             + "May change on --resume.")
     String cacheMode;
 
+    @Option(names = "--devices", paramLabel = "N", description = "Data-parallel replicas through ParallelWrapper: "
+            + "GPUs with the CUDA build, worker threads on the CPU (default: 1). Each trains on its own --batch, so "
+            + "a step sees N x batch images at the same --lr. May change on --resume.")
+    Integer devices;
+
+    @Option(names = "--parallel-mode", paramLabel = "averaging|shared-gradients", description = "With --devices "
+            + "N > 1: average parameters and momentum (default), or share threshold-encoded gradients.")
+    String parallelMode;
+
+    @Option(names = "--averaging-frequency", paramLabel = "K", description = "With --devices N > 1: average "
+            + "every K steps (default: 1, which is exactly SGD on the N x batch images).")
+    Integer averagingFrequency;
+
+    @Option(names = "--prefetch", paramLabel = "N", description = "Batches loaded ahead of training by the data "
+            + "threads (default: 2 per thread).")
+    Integer prefetch;
+
     @Option(names = "--lighting", paramLabel = "STD", description = "PCA lighting alpha std, 0 = off "
             + "(default: 0.1).")
     Double lighting;
@@ -134,7 +151,8 @@ class TrainCommand implements Callable<Integer> {
                     || weightDecay != null || init != null || optimizer != null || normalize != null || lighting != null) {
                 throw new IllegalArgumentException("--resume continues the recipe in " + runDir.resolve(
                         Trainer.CONFIG) + "; only --epochs, --max-iters, --limit-batches, --threads, --log-every,"
-                        + " --checkpoint-every and --cache-mode may change");
+                        + " --checkpoint-every, --cache-mode, --devices, --parallel-mode, --averaging-frequency and"
+                        + " --prefetch may change");
             }
         } else {
             cfg = config != null ? TrainConfig.read(config) : new TrainConfig();
@@ -226,6 +244,18 @@ class TrainCommand implements Callable<Integer> {
         }
         if (threads.threads != null) {
             cfg.threads = threads.count();
+        }
+        if (devices != null) {
+            cfg.devices = devices;
+        }
+        if (parallelMode != null) {
+            cfg.parallelMode = parallelMode;
+        }
+        if (averagingFrequency != null) {
+            cfg.averagingFrequency = averagingFrequency;
+        }
+        if (prefetch != null) {
+            cfg.prefetch = prefetch;
         }
         cfg.validate();
         Files.createDirectories(runDir);

@@ -40,10 +40,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * into off-heap arrays. An image that cannot be decoded is left out of its batch (which is then one image shorter),
  * counted and logged once with its path; with {@code strict} it stops the iteration with an error naming it.
  *
- * <p>Memory: with {@code recycle} (the default), a returned batch's arrays stay valid until the next call to
- * {@link #next()}, which hands them back to a small pool that later batches are written into: fresh off-heap memory
- * for every 79 MB batch costs page faults (about 200 ms per batch on this project's VMs), recycled memory does not.
- * DL4J's {@code fit} uses each batch before asking for the next; code that keeps batches must {@code dup()} them or
+ * <p>Memory: with {@code recycle} (the default), a returned batch's arrays stay valid until {@code held} further calls
+ * to {@link #next()} (1 by default), which then hand them back to a small pool that later batches are written into:
+ * fresh off-heap memory for every 79 MB batch costs page faults (about 200 ms per batch on this project's VMs),
+ * recycled memory does not. DL4J's {@code fit} uses each batch before asking for the next; data-parallel training
+ * holds one batch per replica ({@code held} = replicas); other code that keeps batches must {@code dup()} them or
  * turn recycling off.
  *
  * <p>Ten-crop batches have {@code 10 * images} rows, image-major (rows 10i..10i+9 are image i's views; labels
@@ -54,8 +55,11 @@ public final class ImageNetIterator implements DataSetIterator, AutoCloseable {
 
     /** Iteration settings. */
     public record Options(int batch, long seed, int threads, int prefetch, boolean shuffle, boolean strict,
-                          boolean recycle) {
+                          boolean recycle, int held) {
         public Options {
+            if (held < 1) {
+                throw new IllegalArgumentException("held batches must be at least 1, got " + held);
+            }
             if (batch < 1) {
                 throw new IllegalArgumentException("batch size must be at least 1, got " + batch);
             }
@@ -69,20 +73,30 @@ public final class ImageNetIterator implements DataSetIterator, AutoCloseable {
 
         /** Training defaults: shuffled, prefetch 2 batches per thread, batch memory recycled. */
         public static Options training(int batch, long seed, int threads) {
-            return new Options(batch, seed, threads, 2 * threads, true, false, true);
+            return new Options(batch, seed, threads, 2 * threads, true, false, true, 1);
         }
 
         /** Evaluation defaults: dataset order, batch memory recycled. */
         public static Options evaluation(int batch, int threads) {
-            return new Options(batch, 0, threads, 2 * threads, false, false, true);
+            return new Options(batch, 0, threads, 2 * threads, false, false, true, 1);
         }
 
         public Options withStrict(boolean s) {
-            return new Options(batch, seed, threads, prefetch, shuffle, s, recycle);
+            return new Options(batch, seed, threads, prefetch, shuffle, s, recycle, held);
         }
 
         public Options withRecycle(boolean r) {
-            return new Options(batch, seed, threads, prefetch, shuffle, strict, r);
+            return new Options(batch, seed, threads, prefetch, shuffle, strict, r, held);
+        }
+
+        /** Batches loaded ahead of the one being returned. */
+        public Options withPrefetch(int p) {
+            return new Options(batch, seed, threads, p, shuffle, strict, recycle, held);
+        }
+
+        /** How many returned batches the caller uses at once (one per data-parallel replica). */
+        public Options withHeld(int h) {
+            return new Options(batch, seed, threads, prefetch, shuffle, strict, recycle, h);
         }
     }
 
@@ -93,7 +107,7 @@ public final class ImageNetIterator implements DataSetIterator, AutoCloseable {
     private final ExecutorService workers;
     private final Map<Integer, Future<Batch>> pending = new HashMap<>();
     private final java.util.concurrent.BlockingQueue<INDArray[]> pool;
-    private INDArray[] lent;
+    private final java.util.ArrayDeque<INDArray[]> lent = new java.util.ArrayDeque<>();
     private final Map<String, String> skippedFiles = new ConcurrentHashMap<>();
     private final AtomicLong skippedThisEpoch = new AtomicLong();
     private final AtomicLong skippedTotal = new AtomicLong();
@@ -162,6 +176,9 @@ public final class ImageNetIterator implements DataSetIterator, AutoCloseable {
             throw new IllegalArgumentException("cannot seek to epoch " + epoch + " batch " + batch + " (of "
                     + numBatches + ")");
         }
+        if (epoch == this.epoch && batch == cursor) {
+            return; // already there: keep the batches being loaded
+        }
         cancelPending();
         this.epoch = epoch;
         this.order = order(epoch);
@@ -205,7 +222,9 @@ public final class ImageNetIterator implements DataSetIterator, AutoCloseable {
         try {
             Batch batch = f.get();
             ds = batch.data();
-            lent = batch.buffers();
+            if (batch.buffers() != null) {
+                lent.addLast(batch.buffers());
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while loading a batch", e);
@@ -251,11 +270,10 @@ public final class ImageNetIterator implements DataSetIterator, AutoCloseable {
     private record Batch(DataSet data, INDArray[] buffers) {
     }
 
-    /** Returns the arrays of the batch handed out last to the pool: the caller has asked for the next one. */
+    /** Returns the arrays of batches handed out {@code held} calls ago to the pool: the caller is done with them. */
     private void giveBack() {
-        if (lent != null) {
-            pool.offer(lent);
-            lent = null;
+        while (lent.size() >= options.held()) {
+            pool.offer(lent.removeFirst());
         }
     }
 
@@ -382,5 +400,6 @@ public final class ImageNetIterator implements DataSetIterator, AutoCloseable {
         cancelPending();
         workers.shutdownNow();
         pool.clear();
+        lent.clear();
     }
 }

@@ -80,6 +80,21 @@ public final class Backend {
         };
     }
 
+    /**
+     * Sets the cache mode on a network's layers and in its configuration, so that copies made from the configuration
+     * (ParallelWrapper's replicas) use it too.
+     */
+    public static void applyCacheMode(ComputationGraph graph, String id) {
+        org.deeplearning4j.nn.conf.CacheMode mode = cacheMode(id);
+        graph.getConfiguration().setCacheMode(mode);
+        for (org.deeplearning4j.nn.conf.graph.GraphVertex v : graph.getConfiguration().getVertices().values()) {
+            if (v instanceof org.deeplearning4j.nn.conf.graph.LayerVertex lv && lv.getLayerConf() != null) {
+                lv.getLayerConf().setCacheMode(mode);
+            }
+        }
+        graph.setCacheMode(mode);
+    }
+
     /** The glibc malloc tuning variables of this process (empty values for those not set). */
     public static Map<String, String> mallocSettings() {
         Map<String, String> m = new LinkedHashMap<>();

@@ -53,6 +53,17 @@ public class TrainConfig {
      * keeps it (~12% faster at batch 128, but peak memory 4.1-4.7 GiB instead of 3.2-3.5). May change on resume.
      */
     public String cacheMode = "none";
+    /**
+     * Data-parallel replicas (ParallelWrapper): GPUs with the CUDA backend, worker threads on the CPU. Each trains on
+     * its own batch of {@code batch} images, so one step sees {@code devices * batch} images at the same learning
+     * rate (with averaging after every step, exactly SGD on that larger batch). May change on resume.
+     */
+    public int devices = 1;
+    /** "averaging" (parameters and momentum every {@code averagingFrequency} steps) or "shared-gradients". */
+    public String parallelMode = "averaging";
+    public int averagingFrequency = 1;
+    /** Batches loaded ahead by the data threads (0: two per thread). */
+    public int prefetch = 0;
     /** Data loading threads (0: all cores). */
     public int threads = 0;
     public long seed = 1;
@@ -108,6 +119,10 @@ public class TrainConfig {
                 "--normalize must be mean-image or channel, got " + normalize);
         check(lighting >= 0 && Double.isFinite(lighting), "--lighting must be >= 0");
         check(threads >= 0, "--threads must be >= 0");
+        check(devices >= 1, "--devices must be at least 1");
+        check(averagingFrequency >= 1, "--averaging-frequency must be at least 1");
+        check(prefetch >= 0, "--prefetch must be >= 0");
+        DataParallel.Mode.fromId(parallelMode);
         org.alexnet4j.runtime.Backend.cacheMode(cacheMode);
         return this;
     }

@@ -6,13 +6,13 @@ import org.alexnet4j.data.DatasetStats;
 import org.alexnet4j.data.Datasets;
 import org.alexnet4j.data.ImageNetIterator;
 import org.alexnet4j.data.ImageSource;
-import org.alexnet4j.data.Seeds;
 import org.alexnet4j.data.transforms.Normalization;
 import org.alexnet4j.data.transforms.PcaLighting;
 import org.alexnet4j.data.transforms.Preset;
 import org.alexnet4j.eval.Evaluator;
 import org.alexnet4j.eval.TopK;
 import org.alexnet4j.model.AlexNet;
+import org.alexnet4j.runtime.Backend;
 import org.alexnet4j.util.AtomicFiles;
 import org.alexnet4j.util.ProgressBar;
 import org.alexnet4j.weights.ModelFiles;
@@ -152,7 +152,7 @@ public final class Trainer {
             log.info("resuming {} at epoch {} batch {} (iteration {}), lr {}", runDir, state.epoch + 1,
                     state.batchInEpoch, state.iteration, state.schedule.lr);
         }
-        graph.setCacheMode(org.alexnet4j.runtime.Backend.cacheMode(cfg.cacheMode));
+        Backend.applyCacheMode(graph, cfg.cacheMode);
         int crop = net.inputSize();
         Preset trainPreset = Preset.train(crop, cfg.lighting > 0 ? PcaLighting.of(stats, cfg.lighting) : null, norm);
         Preset valPreset = Preset.center(crop, norm);
@@ -160,77 +160,61 @@ public final class Trainer {
                 net.parameterCount(), net.numClasses(), data, train.size(), val.size(), cfg.batch, trainPreset);
 
         String stopReason = "completed " + cfg.epochs + " epochs";
+        int replicas = cfg.devices;
         ImageNetIterator.Options opts = ImageNetIterator.Options.training(cfg.batch, cfg.seed, threads)
-                .withStrict(cfg.strict);
-        try (ImageNetIterator it = new ImageNetIterator(train, trainPreset, opts)) {
+                .withStrict(cfg.strict).withHeld(replicas);
+        if (cfg.prefetch > 0) {
+            opts = opts.withPrefetch(cfg.prefetch);
+        }
+        try (ImageNetIterator it = new ImageNetIterator(train, trainPreset, opts);
+             StepEngine engine = engine(replicas)) {
             int perEpoch = cfg.limitBatches > 0 ? Math.min(cfg.limitBatches, it.batchesPerEpoch())
                     : it.batchesPerEpoch();
             epochs:
             while (state.epoch < cfg.epochs) {
                 int epoch = state.epoch;
-                it.seek(epoch, state.batchInEpoch);
-                double lossSum = 0;
-                int lossCount = 0;
-                double smooth = Double.NaN;
-                long images = 0;
+                EpochStats es = new EpochStats();
                 long epochStart = System.nanoTime();
-                double dataSecs = 0;
-                double computeSecs = 0;
+                int stepsPerEpoch = (perEpoch + replicas - 1) / replicas;
                 long epochImages = Math.min((long) perEpoch * cfg.batch, train.size())
                         - (long) state.batchInEpoch * cfg.batch;
                 try (ProgressBar bar = new ProgressBar(String.format(Locale.ROOT, "epoch %d/%d", epoch + 1,
                         cfg.epochs), Math.max(0, epochImages), "img")) {
-                    final double[] shown = {Double.NaN};
-                    bar.extra(() -> String.format(Locale.ROOT, "loss %.4f lr %.2g", shown[0], state.schedule.lr));
+                    bar.extra(() -> String.format(Locale.ROOT, "loss %.4f lr %.2g", es.smooth, state.schedule.lr));
                     while (state.batchInEpoch < perEpoch) {
                         if (cfg.maxIters > 0 && state.iteration >= cfg.maxIters) {
                             stopReason = "reached --max-iters " + cfg.maxIters;
                             checkpoint();
                             break epochs;
                         }
-                        long t0 = System.nanoTime();
-                        DataSet ds = it.next();
-                        long t1 = System.nanoTime();
-                        Nd4j.getRandom().setSeed(Seeds.mix(cfg.seed, 0x5eed, state.iteration));
-                        graph.fit(ds);
-                        // DL4J's score adds the L2 penalty; report the data loss (cross-entropy) alone
-                        double loss = graph.score() - (cfg.weightDecay > 0 ? graph.calcRegularizationScore(true) : 0);
-                        long t2 = System.nanoTime();
-                        if (!Double.isFinite(loss)) {
-                            throw new IllegalStateException(String.format(Locale.ROOT, "the loss became %s at "
-                                    + "epoch %d, iteration %d (lr %.3g): training stopped; the last good checkpoint "
-                                    + "(%s) is intact. Try a lower --lr or --init he.", loss, epoch + 1,
-                                    state.iteration + 1, state.schedule.lr, state.checkpoint));
+                        // a span of steps between the points where the loop must act: checkpoint, max-iters, epoch end
+                        long steps = perEpoch; // never more than an epoch (and no overflow below)
+                        if (cfg.checkpointEvery > 0) {
+                            steps = cfg.checkpointEvery - state.iteration % cfg.checkpointEvery;
                         }
-                        state.iteration++;
-                        state.batchInEpoch++;
-                        images += ds.getFeatures().size(0);
-                        dataSecs += (t1 - t0) / 1e9;
-                        computeSecs += (t2 - t1) / 1e9;
-                        lossSum += loss;
-                        lossCount++;
-                        smooth = Double.isNaN(smooth) ? loss : 0.9 * smooth + 0.1 * loss;
-                        shown[0] = smooth;
-                        bar.step(ds.getFeatures().size(0));
-                        if (state.iteration % cfg.logEvery == 0 || state.batchInEpoch == perEpoch) {
-                            double secs = (System.nanoTime() - epochStart) / 1e9;
-                            double rate = images / secs;
-                            log.info(String.format(Locale.ROOT, "Epoch: [%d] [%d/%d] eta: %s lr: %.3g img/s: %.1f "
-                                            + "loss: %.4f (%.4f) data: %.3f s compute: %.3f s", epoch + 1,
-                                    state.batchInEpoch, perEpoch, ProgressBar.time((perEpoch - state.batchInEpoch)
-                                            * (secs / Math.max(1, lossCount))), state.schedule.lr, rate, smooth,
-                                    lossSum / lossCount, dataSecs / lossCount, computeSecs / lossCount));
+                        if (cfg.maxIters > 0) {
+                            steps = Math.min(steps, cfg.maxIters - state.iteration);
+                        }
+                        int batches = (int) Math.min(perEpoch - state.batchInEpoch, steps * replicas);
+                        it.seek(epoch, state.batchInEpoch);
+                        engine.train(it, batches, step -> onStep(step, es, bar, epoch, perEpoch, stepsPerEpoch,
+                                epochStart));
+                        if (es.failure != null) {
+                            throw new IllegalStateException(es.failure);
                         }
                         if (cfg.checkpointEvery > 0 && state.iteration % cfg.checkpointEvery == 0) {
                             checkpoint();
                         }
-                        if (stopRequested.getAsBoolean()) {
+                        if (es.stopped) {
                             stopReason = "interrupted; resume with --resume " + runDir;
                             checkpoint();
                             break epochs;
                         }
                     }
                 }
+                int lossCount = es.steps;
+                double lossSum = es.lossSum;
+                long images = es.images;
                 double secs = (System.nanoTime() - epochStart) / 1e9;
                 TopK v = Evaluator.evaluate(graph, val, valPreset, cfg.batch, threads, cfg.limitBatches, false);
                 state.lastTop1Error = v.top1Error();
@@ -274,6 +258,76 @@ public final class Trainer {
                 + "%.4f", stopReason, state.iteration, state.epoch, state.lastTop1Error, state.lastTop5Error));
         return new Result(runDir, state.iteration, state.epoch, state.lastTop1Error, state.lastTop5Error,
                 state.bestTop1Error, net.numClasses(), stopReason);
+    }
+
+    /** Running numbers of the epoch in progress, updated after every step. */
+    private static final class EpochStats {
+        int steps;
+        double lossSum;
+        double smooth = Double.NaN;
+        long images;
+        double dataSecs;
+        double computeSecs;
+        /** Why training must stop with an error (a non-finite loss), set by the step hook. */
+        String failure;
+        /** A stop was requested (signal): checkpoint and end. */
+        boolean stopped;
+    }
+
+    private StepEngine engine(int replicas) {
+        if (replicas == 1) {
+            return new SingleDevice(graph, cfg.seed, () -> state.iteration, cfg.weightDecay);
+        }
+        DataParallel.Mode mode = DataParallel.Mode.fromId(cfg.parallelMode);
+        int gpus = Nd4j.getAffinityManager().getNumberOfDevices();
+        if (Backend.isCudaBuild() && replicas > gpus) {
+            throw new IllegalArgumentException("--devices " + replicas + " but ND4J sees " + gpus + " GPU(s); check "
+                    + "CUDA_VISIBLE_DEVICES and alexnet4j gpu-check");
+        }
+        if (!Backend.isCudaBuild() && replicas > Runtime.getRuntime().availableProcessors()) {
+            log.warn("--devices {} on the CPU backend: {} worker threads share {} cores", replicas, replicas,
+                    Runtime.getRuntime().availableProcessors());
+        }
+        log.info(String.format(Locale.ROOT, "data-parallel: %d replicas (%s), batch %d each: an effective batch of %d "
+                        + "per step at lr %.3g; %s", replicas, Backend.isCudaBuild() ? "one per GPU"
+                        : "worker threads on the CPU", cfg.batch, replicas * cfg.batch, state.schedule.lr,
+                mode == DataParallel.Mode.AVERAGING ? "parameters and momentum averaged every "
+                        + cfg.averagingFrequency + " step(s)" : "threshold-encoded updates shared every step"));
+        return new DataParallel(graph, replicas, mode, cfg.averagingFrequency, cfg.weightDecay);
+    }
+
+    /** After every step (on a worker thread when data-parallel): counters, progress, log lines, stop checks. */
+    private boolean onStep(StepEngine.Step step, EpochStats es, ProgressBar bar, int epoch, int perEpoch,
+                           int stepsPerEpoch, long epochStart) {
+        if (!Double.isFinite(step.loss())) {
+            es.failure = String.format(Locale.ROOT, "the loss became %s at epoch %d, iteration %d (lr %.3g): "
+                            + "training stopped; the last good checkpoint (%s) is intact. Try a lower --lr or --init he.",
+                    step.loss(), epoch + 1, state.iteration + 1, state.schedule.lr, state.checkpoint);
+            return false;
+        }
+        state.iteration++;
+        state.batchInEpoch += step.batches();
+        es.steps++;
+        es.images += step.images();
+        es.dataSecs += step.dataSeconds();
+        es.computeSecs += step.computeSeconds();
+        es.lossSum += step.loss();
+        es.smooth = Double.isNaN(es.smooth) ? step.loss() : 0.9 * es.smooth + 0.1 * step.loss();
+        bar.step(step.images());
+        if (state.iteration % cfg.logEvery == 0 || state.batchInEpoch == perEpoch) {
+            double secs = (System.nanoTime() - epochStart) / 1e9;
+            int stepInEpoch = (state.batchInEpoch + cfg.devices - 1) / cfg.devices;
+            log.info(String.format(Locale.ROOT, "Epoch: [%d] [%d/%d] eta: %s lr: %.3g img/s: %.1f loss: %.4f "
+                            + "(%.4f) data: %.3f s compute: %.3f s", epoch + 1, stepInEpoch, stepsPerEpoch,
+                    ProgressBar.time((stepsPerEpoch - stepInEpoch) * (secs / es.steps)), state.schedule.lr,
+                    es.images / secs, es.smooth, es.lossSum / es.steps, es.dataSecs / es.steps,
+                    es.computeSecs / es.steps));
+        }
+        if (stopRequested.getAsBoolean()) {
+            es.stopped = true;
+            return false;
+        }
+        return true;
     }
 
     private static Map<String, Object> withClasses(Map<String, Object> settings, int classes) {

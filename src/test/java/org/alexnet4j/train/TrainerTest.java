@@ -116,4 +116,47 @@ class TrainerTest {
         Metrics m = Metrics.read(tmp.resolve("learn").resolve(Trainer.METRICS));
         assertThat(m.trainLoss()[m.trainLoss().length - 1]).isLessThan(m.trainLoss()[0]);
     }
+
+    @Test
+    void aTwoReplicaRunLearnsFarBelowChanceAndResumesAfterAnInterruption() throws Exception {
+        TrainConfig c = small();
+        c.epochs = 6;
+        c.batch = 8; // two replicas of 8: the effective batch of the single-device run above
+        c.limitBatches = 0;
+        c.optimizer = "adam";
+        c.lr = 1e-3;
+        c.devices = 2;
+        Path run = tmp.resolve("parallel");
+        AtomicLong calls = new AtomicLong();
+        Trainer.Result first = Trainer.start(c, AlexNet.builder().width(0.25).seed(1).build(), run,
+                () -> calls.incrementAndGet() >= 20); // a signal during step 20 of 15 per epoch
+        assertThat(first.stopReason()).contains("interrupted");
+        assertThat(first.iterations()).isEqualTo(20);
+        assertThat(first.epochsCompleted()).isEqualTo(1);
+        Trainer.Result r = Trainer.resume(run, null, () -> false);
+        // 240 images = 30 batches of 8 = 15 steps of 2 replicas per epoch
+        assertThat(r.iterations()).isEqualTo(90);
+        assertThat(r.epochsCompleted()).isEqualTo(6);
+        assertThat(r.bestTop1Error()).isLessThan(0.45); // chance 0.75
+        assertThat(Files.readAllLines(run.resolve(Trainer.METRICS))).hasSize(7);
+        Metrics m = Metrics.read(run.resolve(Trainer.METRICS));
+        assertThat(m.trainLoss()[m.trainLoss().length - 1]).isLessThan(m.trainLoss()[0]);
+    }
+
+    @Test
+    void twoReplicasSharingGradientsLearn() throws Exception {
+        TrainConfig c = small();
+        c.epochs = 5;
+        c.limitBatches = 0;
+        c.optimizer = "adam";
+        c.lr = 1e-3;
+        c.devices = 2;
+        c.parallelMode = "shared-gradients";
+        Path run = tmp.resolve("shared");
+        Trainer.Result r = Trainer.start(c, AlexNet.builder().width(0.25).seed(1).build(), run, () -> false);
+        assertThat(r.iterations()).isEqualTo(75);
+        assertThat(r.bestTop1Error()).isLessThan(0.5); // chance 0.75
+        Metrics m = Metrics.read(run.resolve(Trainer.METRICS));
+        assertThat(m.trainLoss()[m.trainLoss().length - 1]).isLessThan(0.75 * m.trainLoss()[0]);
+    }
 }
