@@ -202,6 +202,56 @@ public final class ModelBench {
         }
     }
 
+    /** Training speed with {@code devices} data-parallel replicas (1: one network, no ParallelWrapper). */
+    public record Scaling(int devices, int batch, double[] stepMs) {
+        /** Images per second of all replicas together. */
+        public double imagesPerSecond() {
+            return devices * batch * 1000.0 / median(stepMs);
+        }
+
+        /** Images/s relative to {@code devices} times the one-device rate. */
+        public double efficiency(Scaling single) {
+            return imagesPerSecond() / (devices * single.imagesPerSecond());
+        }
+    }
+
+    /**
+     * Times training steps of {@code net} on 1 or more replicas (ParallelWrapper, averaging every step, as
+     * {@code train --devices N}): {@code warmup} untimed and {@code iters} timed steps of {@code batch} images per
+     * replica, on in-memory batches (one per replica, reused), so the numbers are compute and averaging only.
+     */
+    public static Scaling scaling(AlexNet net, CacheMode cacheMode, int batch, int devices, int warmup, int iters) {
+        ComputationGraph g = graph(net, cacheMode);
+        List<DataSet> distinct = new ArrayList<>();
+        for (int d = 0; d < devices; d++) {
+            distinct.add(new DataSet(Nd4j.rand(DataType.FLOAT, batch, net.exampleShape()[0], net.exampleShape()[1],
+                    net.exampleShape()[2]).subi(0.5).muli(100), oneHot(batch, net.numClasses())));
+        }
+        int steps = warmup + iters;
+        List<DataSet> feed = new ArrayList<>();
+        for (int i = 0; i < steps * devices; i++) {
+            feed.add(distinct.get(i % devices));
+        }
+        List<Double> times = new ArrayList<>();
+        long[] last = {System.nanoTime()};
+        org.alexnet4j.train.StepEngine.StepListener timer = step -> {
+            long now = System.nanoTime();
+            times.add((now - last[0]) / 1e6);
+            last[0] = now;
+            return true;
+        };
+        try (org.alexnet4j.train.StepEngine engine = devices == 1
+                ? new org.alexnet4j.train.SingleDevice(g, 1, () -> 0, 0.0005)
+                : new org.alexnet4j.train.DataParallel(g, devices, org.alexnet4j.train.DataParallel.Mode.AVERAGING, 1,
+                0.0005)) {
+            last[0] = System.nanoTime();
+            engine.train(new org.deeplearning4j.datasets.iterator.utilty.ListDataSetIterator<>(feed, 1),
+                    feed.size(), timer);
+        }
+        double[] ms = times.subList(warmup, times.size()).stream().mapToDouble(Double::doubleValue).toArray();
+        return new Scaling(devices, batch, ms);
+    }
+
     /** Per-layer forward and backward milliseconds of a graph (median over {@code iters}, after one warm-up). */
     public record LayerTime(String layer, double forwardMs, double backwardMs) {
     }

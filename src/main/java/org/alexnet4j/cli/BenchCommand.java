@@ -55,6 +55,11 @@ class BenchCommand implements Callable<Integer> {
             + "mode of alexnet4j's nets, as train --cache-mode (default: ${DEFAULT-VALUE}).")
     String cacheMode;
 
+    @Option(names = "--devices", paramLabel = "N[,N...]", split = ",", description = "Also measure data-parallel "
+            + "training of the first alexnet4j model on each replica count (ParallelWrapper, averaging every step; "
+            + "GPUs with the CUDA build, worker threads on the CPU): images/s and scaling efficiency against 1.")
+    List<Integer> devices;
+
     @Option(names = "--json", description = "Print the results as JSON.")
     boolean json;
 
@@ -94,6 +99,7 @@ class BenchCommand implements Callable<Integer> {
         List<ModelBench.Result> raw = new ArrayList<>();
         Map<String, List<ModelBench.LayerTime>> layers = new LinkedHashMap<>();
         AlexNet towerNet = null; // the first net with towers: --tower-cost measures its grouped layers
+        AlexNet scalingNet = null; // the first alexnet4j net: --devices measures it
         for (String m : models) {
             ModelBench.Subject s;
             AlexNet net = null;
@@ -106,6 +112,9 @@ class BenchCommand implements Callable<Integer> {
                     towerNet = net;
                 }
                 s = ModelBench.alexnet4j(net, cache);
+                if (scalingNet == null) {
+                    scalingNet = net;
+                }
             } else {
                 throw new IllegalArgumentException("--bench-model must be paper, torchvision or zoo, got " + m);
             }
@@ -118,6 +127,20 @@ class BenchCommand implements Callable<Integer> {
         }
         List<ModelBench.TowerCost> towers = towerCost && towerNet != null
                 ? ModelBench.towerCost(towerNet, cache, batch, iters) : List.of();
+        List<ModelBench.Scaling> scaling = new ArrayList<>();
+        if (devices != null && !devices.isEmpty()) {
+            if (scalingNet == null) {
+                throw new IllegalArgumentException("--devices measures an alexnet4j model: add --bench-model paper");
+            }
+            java.util.TreeSet<Integer> counts = new java.util.TreeSet<>(devices);
+            counts.add(1); // the baseline of the efficiency
+            if (counts.first() < 1) {
+                throw new IllegalArgumentException("--devices counts must be >= 1, got " + devices);
+            }
+            for (int d : counts) {
+                scaling.add(ModelBench.scaling(scalingNet, cache, batch, d, Math.max(1, warmup), iters));
+            }
+        }
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
             Map<String, Object> m = new LinkedHashMap<>();
@@ -129,6 +152,12 @@ class BenchCommand implements Callable<Integer> {
             if (!towers.isEmpty()) {
                 m.put("towerCost", towers.stream().map(t -> Map.of("block", t.block(), "towersMs", t.towersMs(),
                         "singleLayerMs", t.singleMs(), "ratio", ModelBench.round(t.ratio()))).toList());
+            }
+            if (!scaling.isEmpty()) {
+                m.put("scaling", scaling.stream().map(d -> Map.of("devices", d.devices(), "batchPerDevice",
+                        d.batch(), "stepMs", ModelBench.round(ModelBench.median(d.stepMs())), "imagesPerSecond",
+                        ModelBench.round(d.imagesPerSecond()), "efficiency",
+                        Math.round(d.efficiency(scaling.get(0)) * 1000) / 1000.0)).toList());
             }
             if (!layers.isEmpty()) {
                 Map<String, Object> l = new LinkedHashMap<>();
@@ -160,6 +189,14 @@ class BenchCommand implements Callable<Integer> {
                     out.printf(Locale.ROOT, "| %s | %.1f | %.1f |%n", t.layer(), t.forwardMs(), t.backwardMs());
                 }
             });
+            if (!scaling.isEmpty()) {
+                out.printf("%nData-parallel training, batch %d per replica (median ms per step of %d):%n%n"
+                        + "| devices | step | img/s | scaling efficiency |%n|---|---|---|---|%n", batch, iters);
+                for (ModelBench.Scaling d : scaling) {
+                    out.printf(Locale.ROOT, "| %d | %.0f | %.1f | %.2f |%n", d.devices(),
+                            ModelBench.median(d.stepMs()), d.imagesPerSecond(), d.efficiency(scaling.get(0)));
+                }
+            }
             if (!towers.isEmpty()) {
                 out.printf("%nTwo towers vs one layer of the same arithmetic (forward+backward ms, median of %d):%n%n"
                         + "| block | two towers | one layer | ratio |%n|---|---|---|---|%n", iters);
@@ -189,6 +226,14 @@ class BenchCommand implements Callable<Integer> {
                     out.printf(Locale.ROOT, "%-10s %10.1f %10.1f%n", t.layer(), t.forwardMs(), t.backwardMs());
                 }
             });
+            if (!scaling.isEmpty()) {
+                out.printf("%ndata-parallel training, batch %d per replica (median of %d steps):%n%-8s %10s %10s "
+                        + "%12s%n", batch, iters, "devices", "step ms", "img/s", "efficiency");
+                for (ModelBench.Scaling d : scaling) {
+                    out.printf(Locale.ROOT, "%-8d %10.1f %10.1f %12.2f%n", d.devices(), ModelBench.median(d.stepMs()),
+                            d.imagesPerSecond(), d.efficiency(scaling.get(0)));
+                }
+            }
             if (!towers.isEmpty()) {
                 out.printf("%ntwo towers vs one layer of the same arithmetic (forward+backward ms, median of %d):%n"
                         + "%-8s %12s %12s %8s%n", iters, "block", "two towers", "one layer", "ratio");

@@ -12,14 +12,14 @@ import java.util.function.LongSupplier;
  * One network, one batch per step, on the calling thread. Dropout's random stream is reseeded from (seed, iteration)
  * before every step, so a resumed run repeats an uninterrupted one exactly.
  */
-final class SingleDevice implements StepEngine {
+public final class SingleDevice implements StepEngine {
     private final ComputationGraph graph;
     private final long seed;
     private final LongSupplier iteration;
     private final double weightDecay;
 
     /** {@code iteration} gives the number of the step about to run (for the dropout seed). */
-    SingleDevice(ComputationGraph graph, long seed, LongSupplier iteration, double weightDecay) {
+    public SingleDevice(ComputationGraph graph, long seed, LongSupplier iteration, double weightDecay) {
         this.graph = graph;
         this.seed = seed;
         this.iteration = iteration;

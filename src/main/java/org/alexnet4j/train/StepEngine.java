@@ -8,7 +8,7 @@ import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
  * over replicas through DL4J's ParallelWrapper ({@link DataParallel}), where one step trains one batch per replica.
  * The loop around it ({@link Trainer}) owns the schedule, checkpoints, metrics and evaluation, the same for both.
  */
-interface StepEngine extends AutoCloseable {
+public interface StepEngine extends AutoCloseable {
 
     /**
      * One optimiser step: {@code batches} batches (one per replica), {@code images} images in all, their mean data

@@ -54,4 +54,22 @@ class BenchCliTest {
             assertThat(t.get("singleLayerMs").asDouble()).isPositive();
         }
     }
+
+    @Test
+    void devicesReportImagesPerSecondAndScalingEfficiencyPerReplicaCount() throws Exception {
+        CliRunner.Result r = CliRunner.run("bench", "--bench-model", "paper", "--width", "0.125", "--classes", "10",
+                "--batch", "4", "--mode", "train", "--warmup", "1", "--iters", "2", "--devices", "2", "--json");
+        assertThat(r.exit()).as(r.err()).isEqualTo(0);
+        com.fasterxml.jackson.databind.JsonNode s = new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(r.out()).get("scaling");
+        assertThat(s).hasSize(2);
+        assertThat(s.get(0).get("devices").asInt()).isEqualTo(1);
+        assertThat(s.get(0).get("efficiency").asDouble()).isEqualTo(1.0);
+        assertThat(s.get(1).get("devices").asInt()).isEqualTo(2);
+        assertThat(s.get(1).get("imagesPerSecond").asDouble()).isPositive();
+        assertThat(s.get(1).get("efficiency").asDouble()).isBetween(0.05, 2.0);
+        CliRunner.Result md = CliRunner.run("bench", "--bench-model", "paper", "--width", "0.125", "--classes", "10",
+                "--batch", "4", "--mode", "train", "--warmup", "0", "--iters", "1", "--devices", "2", "--markdown");
+        assertThat(md.out()).contains("| devices | step | img/s | scaling efficiency |").contains("| 2 |");
+    }
 }

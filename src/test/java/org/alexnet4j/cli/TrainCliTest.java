@@ -122,4 +122,26 @@ class TrainCliTest {
                 run.resolveSibling("other").toString(), "--cache-mode", "host");
         assertThat(cache2.err()).contains("--cache-mode must be device or none, got host");
     }
+
+    @Test
+    void devicesTrainDataParallelAndCanChangeOnResume() throws Exception {
+        Path run = tmp.resolve("devices");
+        CliRunner.Result r = CliRunner.run(args("--out", run.toString(), "--epochs", "1", "--devices", "2",
+                "--averaging-frequency", "2", "--prefetch", "3").toArray(new String[0]));
+        assertThat(r.exit()).as(r.err()).isEqualTo(0);
+        // 4 batches of 8 on 2 replicas: 2 steps of an effective batch of 16
+        assertThat(r.out()).contains("completed 1 epochs: 2 iterations");
+        JsonNode c = new ObjectMapper().readTree(run.resolve("config.json").toFile());
+        assertThat(c.get("devices").asInt()).isEqualTo(2);
+        assertThat(c.get("averagingFrequency").asInt()).isEqualTo(2);
+        assertThat(c.get("prefetch").asInt()).isEqualTo(3);
+        assertThat(Files.readString(run.resolve("train.log"))).contains("data-parallel: 2 replicas")
+                .contains("an effective batch of 16 per step");
+        CliRunner.Result more = CliRunner.run("train", "--resume", run.toString(), "--epochs", "2", "--devices", "1");
+        assertThat(more.exit()).as(more.err()).isEqualTo(0);
+        assertThat(more.out()).contains("completed 2 epochs: 6 iterations"); // 2 + 4 single-device steps
+        CliRunner.Result bad = CliRunner.run(args("--out", tmp.resolve("bad").toString(), "--devices", "2",
+                "--parallel-mode", "ring").toArray(new String[0]));
+        assertThat(bad.err()).contains("--parallel-mode must be averaging or shared-gradients, got ring");
+    }
 }
