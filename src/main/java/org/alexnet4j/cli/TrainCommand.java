@@ -117,6 +117,15 @@ class TrainCommand implements Callable<Integer> {
             + "threads (default: 2 per thread).")
     Integer prefetch;
 
+    @Option(names = "--spark", paramLabel = "MASTER", description = "Train on Apache Spark (local[N], "
+            + "spark://host:7077, yarn, ...) with DL4J's parameter averaging; the data must be at the same path on "
+            + "every machine. See README, \"Training on Spark\". May change on --resume (none: back to this machine).")
+    String spark;
+
+    @Option(names = "--spark-workers", paramLabel = "N", description = "With --spark: training tasks at once "
+            + "(default: Spark's default parallelism). Batches per step: N x --averaging-frequency.")
+    Integer sparkWorkers;
+
     @Option(names = "--lighting", paramLabel = "STD", description = "PCA lighting alpha std, 0 = off "
             + "(default: 0.1).")
     Double lighting;
@@ -151,8 +160,8 @@ class TrainCommand implements Callable<Integer> {
                     || weightDecay != null || init != null || optimizer != null || normalize != null || lighting != null) {
                 throw new IllegalArgumentException("--resume continues the recipe in " + runDir.resolve(
                         Trainer.CONFIG) + "; only --epochs, --max-iters, --limit-batches, --threads, --log-every,"
-                        + " --checkpoint-every, --cache-mode, --devices, --parallel-mode, --averaging-frequency and"
-                        + " --prefetch may change");
+                        + " --checkpoint-every, --cache-mode, --devices, --parallel-mode, --averaging-frequency,"
+                        + " --prefetch, --spark and --spark-workers may change");
             }
         } else {
             cfg = config != null ? TrainConfig.read(config) : new TrainConfig();
@@ -256,6 +265,12 @@ class TrainCommand implements Callable<Integer> {
         }
         if (prefetch != null) {
             cfg.prefetch = prefetch;
+        }
+        if (spark != null) {
+            cfg.spark = spark.equalsIgnoreCase("none") ? null : spark;
+        }
+        if (sparkWorkers != null) {
+            cfg.sparkWorkers = sparkWorkers;
         }
         cfg.validate();
         Files.createDirectories(runDir);

@@ -116,6 +116,8 @@ public final class ImageNetIterator implements DataSetIterator, AutoCloseable {
     private int[] order;
     private int cursor;
     private int submitted;
+    private int randomAccessEpoch = -1;
+    private int[] randomAccessOrder;
 
     public ImageNetIterator(ImageSource source, Preset preset, Options options) {
         if (source.size() == 0) {
@@ -203,6 +205,30 @@ public final class ImageNetIterator implements DataSetIterator, AutoCloseable {
             }
         }
         return o;
+    }
+
+    /**
+     * Batch {@code batch} of epoch {@code epoch}, built on the calling thread: exactly what {@link #next()} returns
+     * at that position. Random access for distributed training, where each executor builds the batches it is given;
+     * thread-safe, and only with recycling off (the caller keeps the arrays).
+     */
+    public DataSet batch(int epoch, int batch) {
+        if (options.recycle()) {
+            throw new IllegalStateException("random access needs Options.withRecycle(false)");
+        }
+        if (epoch < 0 || batch < 0 || batch >= numBatches) {
+            throw new IllegalArgumentException("no batch " + batch + " of epoch " + epoch + " (" + numBatches
+                    + " batches per epoch)");
+        }
+        int[] ord;
+        synchronized (this) {
+            if (randomAccessEpoch != epoch) {
+                randomAccessOrder = order(epoch);
+                randomAccessEpoch = epoch;
+            }
+            ord = randomAccessOrder;
+        }
+        return build(epoch, ord, batch).data();
     }
 
     @Override

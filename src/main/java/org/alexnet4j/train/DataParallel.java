@@ -116,7 +116,7 @@ public final class DataParallel implements StepEngine {
     }
 
     @Override
-    public int replicas() {
+    public int batchesPerStep() {
         return replicas;
     }
 

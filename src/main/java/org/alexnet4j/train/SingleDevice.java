@@ -27,7 +27,7 @@ public final class SingleDevice implements StepEngine {
     }
 
     @Override
-    public int replicas() {
+    public int batchesPerStep() {
         return 1;
     }
 

@@ -22,8 +22,8 @@ public interface StepEngine extends AutoCloseable {
         boolean onStep(Step step);
     }
 
-    /** Replicas trained in parallel (batches per step). */
-    int replicas();
+    /** Batches per step: replicas trained in parallel (times the local steps between averagings, on Spark). */
+    int batchesPerStep();
 
     /**
      * Trains on the next {@code batches} batches of {@code data} (which must hold that many), telling

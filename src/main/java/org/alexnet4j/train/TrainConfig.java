@@ -64,6 +64,13 @@ public class TrainConfig {
     public int averagingFrequency = 1;
     /** Batches loaded ahead by the data threads (0: two per thread). */
     public int prefetch = 0;
+    /**
+     * Spark master URL ("local[2]", "spark://host:7077", "yarn", ...): train with DL4J's parameter averaging on Spark
+     * instead of on this machine (null: no Spark). May change on resume.
+     */
+    public String spark;
+    /** Spark workers (training tasks at once; 0: Spark's default parallelism). */
+    public int sparkWorkers = 0;
     /** Data loading threads (0: all cores). */
     public int threads = 0;
     public long seed = 1;
@@ -86,6 +93,23 @@ public class TrainConfig {
             return mapper().readValue(file.toFile(), TrainConfig.class);
         } catch (com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException e) {
             throw new IllegalArgumentException(file + ": unknown setting '" + e.getPropertyName() + "'");
+        }
+    }
+
+    /** This configuration as JSON (to ship it to Spark executors). */
+    public String toJson() {
+        try {
+            return mapper().writeValueAsString(this);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public static TrainConfig fromJson(String json) {
+        try {
+            return mapper().readValue(json, TrainConfig.class);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalArgumentException("not a training configuration: " + e.getMessage(), e);
         }
     }
 
@@ -122,6 +146,11 @@ public class TrainConfig {
         check(devices >= 1, "--devices must be at least 1");
         check(averagingFrequency >= 1, "--averaging-frequency must be at least 1");
         check(prefetch >= 0, "--prefetch must be >= 0");
+        check(sparkWorkers >= 0, "--spark-workers must be >= 0");
+        check(spark == null || parallelMode.equals("averaging"), "--spark trains with parameter averaging: gradient "
+                + "sharing on Spark (SharedTrainingMaster) runs without learning on this stack (docs/stack.md)");
+        check(spark == null || devices == 1, "--spark and --devices N > 1 do not combine: on Spark, workers are "
+                + "Spark tasks (--spark-workers)");
         DataParallel.Mode.fromId(parallelMode);
         org.alexnet4j.runtime.Backend.cacheMode(cacheMode);
         return this;

@@ -154,20 +154,15 @@ public final class Trainer {
         }
         Backend.applyCacheMode(graph, cfg.cacheMode);
         int crop = net.inputSize();
-        Preset trainPreset = Preset.train(crop, cfg.lighting > 0 ? PcaLighting.of(stats, cfg.lighting) : null, norm);
+        Preset trainPreset = trainPreset(cfg, stats, crop);
         Preset valPreset = Preset.center(crop, norm);
         log.info("training {} ({} parameters, {} classes) on {}: {} train / {} val images, batch {}, {}", net.variant(),
                 net.parameterCount(), net.numClasses(), data, train.size(), val.size(), cfg.batch, trainPreset);
 
         String stopReason = "completed " + cfg.epochs + " epochs";
-        int replicas = cfg.devices;
-        ImageNetIterator.Options opts = ImageNetIterator.Options.training(cfg.batch, cfg.seed, threads)
-                .withStrict(cfg.strict).withHeld(replicas);
-        if (cfg.prefetch > 0) {
-            opts = opts.withPrefetch(cfg.prefetch);
-        }
-        try (ImageNetIterator it = new ImageNetIterator(train, trainPreset, opts);
-             StepEngine engine = engine(replicas)) {
+        try (StepEngine engine = engine(cfg.devices, crop);
+             ImageNetIterator it = new ImageNetIterator(train, trainPreset, iteratorOptions(cfg, cfg.devices))) {
+            int replicas = engine.batchesPerStep();
             int perEpoch = cfg.limitBatches > 0 ? Math.min(cfg.limitBatches, it.batchesPerEpoch())
                     : it.batchesPerEpoch();
             epochs:
@@ -197,7 +192,7 @@ public final class Trainer {
                         }
                         int batches = (int) Math.min(perEpoch - state.batchInEpoch, steps * replicas);
                         it.seek(epoch, state.batchInEpoch);
-                        engine.train(it, batches, step -> onStep(step, es, bar, epoch, perEpoch, stepsPerEpoch,
+                        engine.train(it, batches, step -> onStep(step, es, bar, epoch, perEpoch, replicas, stepsPerEpoch,
                                 epochStart));
                         if (es.failure != null) {
                             throw new IllegalStateException(es.failure);
@@ -274,7 +269,23 @@ public final class Trainer {
         boolean stopped;
     }
 
-    private StepEngine engine(int replicas) {
+    /** The training augmentation of the recipe: random crops, flips, PCA lighting, the chosen normalisation. */
+    public static Preset trainPreset(TrainConfig cfg, DatasetStats stats, int crop) {
+        Normalization norm = Normalization.of(Normalization.Kind.fromId(cfg.normalize), stats);
+        return Preset.train(crop, cfg.lighting > 0 ? PcaLighting.of(stats, cfg.lighting) : null, norm);
+    }
+
+    /** The training iterator's settings for this recipe ({@code held}: batches in use at once). */
+    public static ImageNetIterator.Options iteratorOptions(TrainConfig cfg, int held) {
+        ImageNetIterator.Options opts = ImageNetIterator.Options.training(cfg.batch, cfg.seed, cfg.dataThreads())
+                .withStrict(cfg.strict).withHeld(held);
+        return cfg.prefetch > 0 ? opts.withPrefetch(cfg.prefetch) : opts;
+    }
+
+    private StepEngine engine(int replicas, int crop) {
+        if (cfg.spark != null) {
+            return new SparkTraining(graph, cfg, crop, runDir);
+        }
         if (replicas == 1) {
             return new SingleDevice(graph, cfg.seed, () -> state.iteration, cfg.weightDecay);
         }
@@ -298,7 +309,7 @@ public final class Trainer {
 
     /** After every step (on a worker thread when data-parallel): counters, progress, log lines, stop checks. */
     private boolean onStep(StepEngine.Step step, EpochStats es, ProgressBar bar, int epoch, int perEpoch,
-                           int stepsPerEpoch, long epochStart) {
+                           int perStep, int stepsPerEpoch, long epochStart) {
         if (!Double.isFinite(step.loss())) {
             es.failure = String.format(Locale.ROOT, "the loss became %s at epoch %d, iteration %d (lr %.3g): "
                             + "training stopped; the last good checkpoint (%s) is intact. Try a lower --lr or --init he.",
@@ -316,7 +327,7 @@ public final class Trainer {
         bar.step(step.images());
         if (state.iteration % cfg.logEvery == 0 || state.batchInEpoch == perEpoch) {
             double secs = (System.nanoTime() - epochStart) / 1e9;
-            int stepInEpoch = (state.batchInEpoch + cfg.devices - 1) / cfg.devices;
+            int stepInEpoch = (state.batchInEpoch + perStep - 1) / perStep;
             log.info(String.format(Locale.ROOT, "Epoch: [%d] [%d/%d] eta: %s lr: %.3g img/s: %.1f loss: %.4f "
                             + "(%.4f) data: %.3f s compute: %.3f s", epoch + 1, stepInEpoch, stepsPerEpoch,
                     ProgressBar.time((stepsPerEpoch - stepInEpoch) * (secs / es.steps)), state.schedule.lr,

@@ -159,4 +159,27 @@ class TrainerTest {
         Metrics m = Metrics.read(run.resolve(Trainer.METRICS));
         assertThat(m.trainLoss()[m.trainLoss().length - 1]).isLessThan(0.75 * m.trainLoss()[0]);
     }
+
+    @Test
+    void trainingOnSparkInLocalModeLearnsAndResumes() throws Exception {
+        TrainConfig c = small();
+        c.epochs = 5;
+        c.limitBatches = 0;
+        c.optimizer = "adam";
+        c.lr = 1e-3;
+        c.spark = "local[2]";
+        c.averagingFrequency = 3; // 2 workers x 3 batches per round: 5 steps per epoch
+        Path run = tmp.resolve("spark");
+        AtomicLong calls = new AtomicLong();
+        Trainer.Result first = Trainer.start(c, AlexNet.builder().width(0.25).seed(1).build(), run,
+                () -> calls.incrementAndGet() >= 7); // a signal during step 7 of 5 per epoch
+        assertThat(first.stopReason()).contains("interrupted");
+        assertThat(first.iterations()).isEqualTo(7);
+        Trainer.Result r = Trainer.resume(run, null, () -> false);
+        // 30 batches of 8 per epoch, rounds of 2 workers x 3 batches: 5 steps per epoch
+        assertThat(r.iterations()).isEqualTo(25);
+        assertThat(r.bestTop1Error()).isLessThan(0.5); // chance 0.75
+        Metrics m = Metrics.read(run.resolve(Trainer.METRICS));
+        assertThat(m.trainLoss()[m.trainLoss().length - 1]).isLessThan(0.8 * m.trainLoss()[0]);
+    }
 }
