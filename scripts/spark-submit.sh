@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Trains on a Spark cluster: spark-submit with everything alexnet4j needs (Spark 3.1.x for Scala 2.12 and JDK 17
+# on every node; the dataset and the run directory on storage every node sees at the same path).
+#
+# usage: scripts/spark-submit.sh MASTER [--dry-run] [--executor-memory 8g] [--memory-overhead 12g] [--cores N]
+#            [--executors N] [--spark-conf key=value ...] -- TRAIN ARGUMENTS...
+#   MASTER               spark://host:7077, yarn, k8s://..., local[N]
+#   --executor-memory    JVM heap per executor (default 4g). ND4J's arrays live off the heap: see --memory-overhead.
+#   --memory-overhead    off-heap memory per executor the cluster manager must allow (default 12g: two copies of the
+#                        paper net with momentum, activations of one batch of 128, the decode buffers)
+#   --cores              cores per executor (default 2); each task trains one replica with ND4J using these cores
+#   --executors          executors (YARN/Kubernetes; default: the cluster's)
+#   --spark-conf k=v     any other Spark setting, repeatable
+#   --dry-run            print the spark-submit command instead of running it
+# Example:
+#   scripts/spark-submit.sh spark://master:7077 --executors 4 -- --data /shared/ilsvrc-cache --out /shared/runs/a \
+#       --spark-workers 4 --averaging-frequency 5
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
+[[ $# -ge 1 ]] || { sed -n '2,18p' "$0" >&2; exit 2; }
+MASTER="$1"
+shift
+EXEC_MEM=4g
+OVERHEAD=12g
+CORES=2
+EXECUTORS=""
+DRY=0
+CONFS=()
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --executor-memory) EXEC_MEM="$2"; shift 2 ;;
+    --memory-overhead) OVERHEAD="$2"; shift 2 ;;
+    --cores) CORES="$2"; shift 2 ;;
+    --executors) EXECUTORS="$2"; shift 2 ;;
+    --spark-conf) CONFS+=(--conf "$2"); shift 2 ;;
+    --dry-run) DRY=1; shift ;;
+    --) shift; break ;;
+    *) echo "spark-submit.sh: unknown option $1 (training arguments go after --)" >&2; exit 2 ;;
+  esac
+done
+
+if [[ ! -f "$ROOT/target/alexnet4j.jar" || ! -d "$ROOT/target/lib" ]]; then
+  (cd "$ROOT" && mvn -B -q -DskipTests package) >&2
+fi
+JARS="$(find "$ROOT/target/lib" -name '*.jar' | sort | paste -sd, -)"
+
+OPENS=""
+for p in java.lang java.lang.invoke java.lang.reflect java.io java.net java.nio java.util java.util.concurrent \
+         java.util.concurrent.atomic sun.nio.ch sun.nio.cs sun.security.action sun.util.calendar; do
+  OPENS="$OPENS --add-opens=java.base/$p=ALL-UNNAMED"
+done
+# JavaCPP's limits on off-heap memory: below the container's heap + overhead
+ND4J_OPTS="-Dorg.bytedeco.javacpp.maxbytes=$OVERHEAD -Dorg.bytedeco.javacpp.maxphysicalbytes=$OVERHEAD"
+
+CMD=(spark-submit --master "$MASTER" --class org.alexnet4j.cli.Main --jars "$JARS"
+  --executor-memory "$EXEC_MEM" --executor-cores "$CORES"
+  --conf "spark.executor.memoryOverhead=$OVERHEAD"
+  --conf "spark.driver.extraJavaOptions=$OPENS $ND4J_OPTS"
+  --conf "spark.executor.extraJavaOptions=$OPENS $ND4J_OPTS"
+  # glibc malloc settings (docs/stack.md): without them executors run 2-5x slower
+  --conf spark.executorEnv.MALLOC_ARENA_MAX=1 --conf spark.executorEnv.MALLOC_MMAP_MAX_=0
+  --conf spark.executorEnv.MALLOC_TRIM_THRESHOLD_=100000000000
+  --conf "spark.executorEnv.OMP_NUM_THREADS=$CORES"
+  --conf spark.task.cpus="$CORES")
+if [[ -n "$EXECUTORS" ]]; then
+  CMD+=(--num-executors "$EXECUTORS")
+fi
+CMD+=("${CONFS[@]}" "$ROOT/target/alexnet4j.jar" train --spark "$MASTER" "$@")
+
+if [[ $DRY -eq 1 ]]; then
+  printf '%q ' "${CMD[@]}"
+  echo
+  exit 0
+fi
+command -v spark-submit >/dev/null || { echo "spark-submit.sh: spark-submit is not on PATH (install Spark 3.1.x for" \
+  "Scala 2.12, or use scripts/alexnet4j train --spark 'local[N]' on one machine)" >&2; exit 1; }
+export MALLOC_ARENA_MAX=1 MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=100000000000
+exec "${CMD[@]}"
