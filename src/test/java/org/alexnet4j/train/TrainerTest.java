@@ -155,9 +155,12 @@ class TrainerTest {
         Path run = tmp.resolve("shared");
         Trainer.Result r = Trainer.start(c, AlexNet.builder().width(0.25).seed(1).build(), run, () -> false);
         assertThat(r.iterations()).isEqualTo(75);
-        assertThat(r.bestTop1Error()).isLessThan(0.5); // chance 0.75
+        // threshold-encoded, asynchronous sharing learns more slowly and noisily than averaging (best top-1 error
+        // 0.42-0.55 over runs, against 0.30-0.375): below chance (0.75), with the training loss falling
+        assertThat(r.bestTop1Error()).isLessThan(0.65);
         Metrics m = Metrics.read(run.resolve(Trainer.METRICS));
-        assertThat(m.trainLoss()[m.trainLoss().length - 1]).isLessThan(0.75 * m.trainLoss()[0]);
+        assertThat(m.trainLoss()[m.trainLoss().length - 1]).isLessThan(0.9 * m.trainLoss()[0]);
+        assertThat(m.valLoss()[m.valLoss().length - 1]).isLessThan(Math.log(4)); // chance cross-entropy 1.386
     }
 
     @Test
