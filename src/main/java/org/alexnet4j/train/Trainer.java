@@ -43,7 +43,13 @@ import java.util.function.BooleanSupplier;
  *
  * <p>Exact resume: the model and the momentum come from the checkpoint, the learning-rate schedule and counters from
  * the state, the data order from the iterator's (seed, epoch) permutation and {@code seek}, and dropout's random
- * stream is reseeded from (seed, iteration) before every step, so a resumed run repeats an uninterrupted one.
+ * stream is reseeded from (seed, iteration) before every step, so a resumed run repeats an uninterrupted one (on one
+ * device; data-parallel and Spark runs resume from the same point, without bit-identical dropout).
+ *
+ * <p>Steps run through a {@link StepEngine}: one network ({@link SingleDevice}), replicas through ParallelWrapper
+ * ({@link DataParallel}, {@code --devices N}) or Spark ({@link SparkTraining}, {@code --spark MASTER}). A step is one
+ * batch per replica (times the local steps per averaging on Spark); iterations, {@code --max-iters},
+ * {@code --checkpoint-every} and {@code --log-every} count steps, the data position is kept in batches.
  */
 public final class Trainer {
     private static final Logger log = LoggerFactory.getLogger(Trainer.class);
@@ -162,7 +168,7 @@ public final class Trainer {
         String stopReason = "completed " + cfg.epochs + " epochs";
         try (StepEngine engine = engine(cfg.devices, crop);
              ImageNetIterator it = new ImageNetIterator(train, trainPreset, iteratorOptions(cfg, cfg.devices))) {
-            int replicas = engine.batchesPerStep();
+            int perStep = engine.batchesPerStep();
             int perEpoch = cfg.limitBatches > 0 ? Math.min(cfg.limitBatches, it.batchesPerEpoch())
                     : it.batchesPerEpoch();
             epochs:
@@ -170,7 +176,7 @@ public final class Trainer {
                 int epoch = state.epoch;
                 EpochStats es = new EpochStats();
                 long epochStart = System.nanoTime();
-                int stepsPerEpoch = (perEpoch + replicas - 1) / replicas;
+                int stepsPerEpoch = (perEpoch + perStep - 1) / perStep;
                 long epochImages = Math.min((long) perEpoch * cfg.batch, train.size())
                         - (long) state.batchInEpoch * cfg.batch;
                 try (ProgressBar bar = new ProgressBar(String.format(Locale.ROOT, "epoch %d/%d", epoch + 1,
@@ -190,9 +196,9 @@ public final class Trainer {
                         if (cfg.maxIters > 0) {
                             steps = Math.min(steps, cfg.maxIters - state.iteration);
                         }
-                        int batches = (int) Math.min(perEpoch - state.batchInEpoch, steps * replicas);
+                        int batches = (int) Math.min(perEpoch - state.batchInEpoch, steps * perStep);
                         it.seek(epoch, state.batchInEpoch);
-                        engine.train(it, batches, step -> onStep(step, es, bar, epoch, perEpoch, replicas, stepsPerEpoch,
+                        engine.train(it, batches, step -> onStep(step, es, bar, epoch, perEpoch, perStep, stepsPerEpoch,
                                 epochStart));
                         if (es.failure != null) {
                             throw new IllegalStateException(es.failure);
@@ -207,16 +213,13 @@ public final class Trainer {
                         }
                     }
                 }
-                int lossCount = es.steps;
-                double lossSum = es.lossSum;
-                long images = es.images;
                 double secs = (System.nanoTime() - epochStart) / 1e9;
                 TopK v = Evaluator.evaluate(graph, val, valPreset, cfg.batch, threads, cfg.limitBatches, false);
                 state.lastTop1Error = v.top1Error();
                 state.lastTop5Error = v.top5Error();
                 double lrUsed = state.schedule.lr;
-                appendMetrics(epoch + 1, lossCount == 0 ? Double.NaN : lossSum / lossCount, v, lrUsed,
-                        images / secs, secs);
+                appendMetrics(epoch + 1, es.steps == 0 ? Double.NaN : es.lossSum / es.steps, v, lrUsed,
+                        es.images / secs, secs);
                 log.info(String.format(Locale.ROOT, "Epoch: [%d] val: top-1 error %.4f, top-5 error %.4f, loss "
                                 + "%.4f (%d images; chance top-1 %.4f)", epoch + 1, v.top1Error(), v.top5Error(),
                         v.loss(), v.examples(), 1 - 1.0 / net.numClasses()));
