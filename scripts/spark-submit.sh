@@ -45,19 +45,16 @@ if [[ ! -f "$ROOT/target/alexnet4j.jar" || ! -d "$ROOT/target/lib" ]]; then
 fi
 JARS="$(find "$ROOT/target/lib" -name '*.jar' | sort | paste -sd, -)"
 
-OPENS=""
-for p in java.lang java.lang.invoke java.lang.reflect java.io java.net java.nio java.util java.util.concurrent \
-         java.util.concurrent.atomic sun.nio.ch sun.nio.cs sun.security.action sun.util.calendar; do
-  OPENS="$OPENS --add-opens=java.base/$p=ALL-UNNAMED"
-done
+# shellcheck source=jdk17-opens.sh
+source "$ROOT/scripts/jdk17-opens.sh"
 # JavaCPP's limits on off-heap memory: below the container's heap + overhead
 ND4J_OPTS="-Dorg.bytedeco.javacpp.maxbytes=$OVERHEAD -Dorg.bytedeco.javacpp.maxphysicalbytes=$OVERHEAD"
 
 CMD=(spark-submit --master "$MASTER" --class org.alexnet4j.cli.Main --jars "$JARS"
   --executor-memory "$EXEC_MEM" --executor-cores "$CORES"
   --conf "spark.executor.memoryOverhead=$OVERHEAD"
-  --conf "spark.driver.extraJavaOptions=$OPENS $ND4J_OPTS"
-  --conf "spark.executor.extraJavaOptions=$OPENS $ND4J_OPTS"
+  --conf "spark.driver.extraJavaOptions=$JDK17_OPENS $ND4J_OPTS"
+  --conf "spark.executor.extraJavaOptions=$JDK17_OPENS $ND4J_OPTS"
   # glibc malloc settings (docs/stack.md): without them executors run 2-5x slower
   --conf spark.executorEnv.MALLOC_ARENA_MAX=1 --conf spark.executorEnv.MALLOC_MMAP_MAX_=0
   --conf spark.executorEnv.MALLOC_TRIM_THRESHOLD_=100000000000
