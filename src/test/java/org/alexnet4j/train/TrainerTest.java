@@ -109,27 +109,35 @@ class TrainerTest {
         c.limitBatches = 0;
         c.optimizer = "adam"; // the paper's SGD needs far more iterations than a test has (see README)
         c.lr = 5e-4;
-        Trainer.Result r = Trainer.start(c, AlexNet.builder().width(0.25).seed(1).build(), tmp.resolve("learn"),
-                () -> false);
+        Trainer.Result r = Trainer.start(c, learner(), tmp.resolve("learn"), () -> false);
         // 4 classes: chance top-1 error 0.75
         assertThat(r.bestTop1Error()).isLessThan(0.45);
         Metrics m = Metrics.read(tmp.resolve("learn").resolve(Trainer.METRICS));
         assertThat(m.trainLoss()[m.trainLoss().length - 1]).isLessThan(m.trainLoss()[0]);
     }
 
-    @Test
-    void aTwoReplicaRunLearnsFarBelowChanceAndResumesAfterAnInterruption() throws Exception {
+    /** A short learning run of {@code epochs} full epochs (Adam 1e-3, batch 8) for the scale-out engines. */
+    static TrainConfig learning(int epochs) {
         TrainConfig c = small();
-        c.epochs = 6;
-        c.batch = 8; // two replicas of 8: the effective batch of the single-device run above
+        c.epochs = epochs;
         c.limitBatches = 0;
         c.optimizer = "adam";
         c.lr = 1e-3;
+        return c;
+    }
+
+    static AlexNet learner() {
+        return AlexNet.builder().width(0.25).seed(1).build();
+    }
+
+    @Test
+    void aTwoReplicaRunLearnsFarBelowChanceAndResumesAfterAnInterruption() throws Exception {
+        TrainConfig c = learning(6); // two replicas of 8: the effective batch of the single-device run above
         c.devices = 2;
         Path run = tmp.resolve("parallel");
         AtomicLong calls = new AtomicLong();
-        Trainer.Result first = Trainer.start(c, AlexNet.builder().width(0.25).seed(1).build(), run,
-                () -> calls.incrementAndGet() >= 20); // a signal during step 20 of 15 per epoch
+        // a signal during step 20 (of 15 per epoch)
+        Trainer.Result first = Trainer.start(c, learner(), run, () -> calls.incrementAndGet() >= 20);
         assertThat(first.stopReason()).contains("interrupted");
         assertThat(first.iterations()).isEqualTo(20);
         assertThat(first.epochsCompleted()).isEqualTo(1);
@@ -145,15 +153,11 @@ class TrainerTest {
 
     @Test
     void twoReplicasSharingGradientsLearn() throws Exception {
-        TrainConfig c = small();
-        c.epochs = 5;
-        c.limitBatches = 0;
-        c.optimizer = "adam";
-        c.lr = 1e-3;
+        TrainConfig c = learning(5);
         c.devices = 2;
         c.parallelMode = "shared-gradients";
         Path run = tmp.resolve("shared");
-        Trainer.Result r = Trainer.start(c, AlexNet.builder().width(0.25).seed(1).build(), run, () -> false);
+        Trainer.Result r = Trainer.start(c, learner(), run, () -> false);
         assertThat(r.iterations()).isEqualTo(75);
         // threshold-encoded, asynchronous sharing learns more slowly and noisily than averaging (best top-1 error
         // 0.42-0.55 over runs, against 0.30-0.375): below chance (0.75), with the training loss falling
@@ -165,17 +169,13 @@ class TrainerTest {
 
     @Test
     void trainingOnSparkInLocalModeLearnsAndResumes() throws Exception {
-        TrainConfig c = small();
-        c.epochs = 5;
-        c.limitBatches = 0;
-        c.optimizer = "adam";
-        c.lr = 1e-3;
+        TrainConfig c = learning(5);
         c.spark = "local[2]";
         c.averagingFrequency = 3; // 2 workers x 3 batches per round: 5 steps per epoch
         Path run = tmp.resolve("spark");
         AtomicLong calls = new AtomicLong();
-        Trainer.Result first = Trainer.start(c, AlexNet.builder().width(0.25).seed(1).build(), run,
-                () -> calls.incrementAndGet() >= 7); // a signal during step 7 of 5 per epoch
+        // a signal during step 7 (of 5 per epoch)
+        Trainer.Result first = Trainer.start(c, learner(), run, () -> calls.incrementAndGet() >= 7);
         assertThat(first.stopReason()).contains("interrupted");
         assertThat(first.iterations()).isEqualTo(7);
         Trainer.Result r = Trainer.resume(run, null, () -> false);
