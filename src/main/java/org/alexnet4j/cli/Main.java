@@ -26,6 +26,7 @@ import java.io.PrintWriter;
                 BenchDataCommand.class,
                 BenchCommand.class,
                 TrainCommand.class,
+                TuneCommand.class,
                 EvalCommand.class,
                 CommandLine.HelpCommand.class})
 public class Main implements Runnable {

@@ -16,9 +16,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 @Command(name = "train", mixinStandardHelpOptions = true,
         description = {"Train AlexNet with the paper's recipe (section 5): batch 128, classical momentum 0.9, weight "
@@ -275,31 +272,14 @@ class TrainCommand implements Callable<Integer> {
         cfg.validate();
         Files.createDirectories(runDir);
 
-        AtomicBoolean stop = new AtomicBoolean();
-        CountDownLatch finished = new CountDownLatch(1);
-        Thread hook = new Thread(() -> {
-            stop.set(true);
-            try {
-                finished.await(120, TimeUnit.SECONDS); // let the loop write its checkpoint
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }, "alexnet4j-interrupt");
-        Runtime.getRuntime().addShutdownHook(hook);
         Trainer.Result r;
-        try (AutoCloseable runLog = RunLog.attach(runDir.resolve("train.log"))) {
+        try (StopOnSignal stop = new StopOnSignal();
+             AutoCloseable runLog = RunLog.attach(runDir.resolve("train.log"))) {
             if (isResume) {
-                r = Trainer.resume(runDir, cfg, stop::get);
+                r = Trainer.resume(runDir, cfg, stop::requested);
             } else {
                 AlexNet model = modelOptions.build();
-                r = Trainer.start(cfg, model, runDir, stop::get);
-            }
-        } finally {
-            finished.countDown();
-            try {
-                Runtime.getRuntime().removeShutdownHook(hook);
-            } catch (IllegalStateException shuttingDown) {
-                // the JVM is exiting because of a signal: the hook is running and returns now
+                r = Trainer.start(cfg, model, runDir, stop::requested);
             }
         }
         PrintWriter o = spec.commandLine().getOut();

@@ -123,6 +123,18 @@ public class TrainConfig {
         return mapper().convertValue(this, Map.class);
     }
 
+    /** The configuration with these settings (keys as in config.json); an unknown key is an error naming it. */
+    public static TrainConfig fromMap(Map<String, ?> settings) {
+        try {
+            return mapper().convertValue(settings, TrainConfig.class);
+        } catch (IllegalArgumentException e) {
+            if (e.getCause() instanceof com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException u) {
+                throw new IllegalArgumentException("unknown setting '" + u.getPropertyName() + "'");
+            }
+            throw new IllegalArgumentException("not a training configuration: " + e.getMessage(), e);
+        }
+    }
+
     /** Checks every value; the message names the flag. */
     public TrainConfig validate() {
         check(epochs >= 1, "--epochs must be at least 1");

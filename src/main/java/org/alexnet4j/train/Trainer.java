@@ -77,35 +77,68 @@ public final class Trainer {
         public double lastTop5Error = Double.NaN;
     }
 
+    /**
+     * Watches a run and may end it early: hyperparameter search's budgets and its stopping of hopeless candidates.
+     * A returned reason ends the run (with a checkpoint) and becomes its stop reason.
+     */
+    public interface Monitor {
+        Monitor NONE = new Monitor() {
+        };
+
+        /** After every step; a non-null reason ends the run at this step (the partial epoch is not validated). */
+        default String afterStep(long iteration) {
+            return null;
+        }
+
+        /** After each epoch's validation and checkpoint; a non-null reason ends the run there. */
+        default String afterEpoch(int epochsCompleted, long iteration, TopK validation) {
+            return null;
+        }
+    }
+
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     private final TrainConfig cfg;
     private final Path runDir;
     private final BooleanSupplier stopRequested;
+    private final Monitor monitor;
     private AlexNet net;
     private ComputationGraph graph;
     private State state;
 
-    private Trainer(TrainConfig cfg, Path runDir, BooleanSupplier stopRequested) {
+    private Trainer(TrainConfig cfg, Path runDir, BooleanSupplier stopRequested, Monitor monitor) {
         this.cfg = cfg;
         this.runDir = runDir;
         this.stopRequested = stopRequested;
+        this.monitor = monitor;
     }
 
     /** Starts a new run of {@code model} (its class count is set from the data) in a new or empty directory. */
     public static Result start(TrainConfig cfg, AlexNet model, Path runDir, BooleanSupplier stop) throws IOException {
+        return start(cfg, model, runDir, stop, Monitor.NONE);
+    }
+
+    /** {@link #start(TrainConfig, AlexNet, Path, BooleanSupplier)} watched by {@code monitor}. */
+    public static Result start(TrainConfig cfg, AlexNet model, Path runDir, BooleanSupplier stop, Monitor monitor)
+            throws IOException {
         cfg.validate();
         if (Files.exists(runDir.resolve(STATE))) {
             throw new IllegalArgumentException(runDir + " already holds a run; use --resume " + runDir
                     + " to continue it, or another --out");
         }
         Files.createDirectories(runDir);
-        Trainer t = new Trainer(cfg, runDir, stop);
+        Trainer t = new Trainer(cfg, runDir, stop, monitor);
         return t.run(model, null);
     }
 
     /** Continues the run in {@code runDir} from its last checkpoint, with the configuration it was started with. */
     public static Result resume(Path runDir, TrainConfig overrides, BooleanSupplier stop) throws IOException {
+        return resume(runDir, overrides, stop, Monitor.NONE);
+    }
+
+    /** {@link #resume(Path, TrainConfig, BooleanSupplier)} watched by {@code monitor}. */
+    public static Result resume(Path runDir, TrainConfig overrides, BooleanSupplier stop, Monitor monitor)
+            throws IOException {
         if (!Files.exists(runDir.resolve(STATE))) {
             throw new IllegalArgumentException(runDir + " has no " + STATE + ": nothing to resume (was a checkpoint"
                     + " ever written?)");
@@ -113,7 +146,7 @@ public final class Trainer {
         TrainConfig cfg = overrides != null ? overrides : TrainConfig.read(runDir.resolve(CONFIG));
         cfg.validate();
         State st = JSON.readValue(runDir.resolve(STATE).toFile(), State.class);
-        Trainer t = new Trainer(cfg, runDir, stop);
+        Trainer t = new Trainer(cfg, runDir, stop, monitor);
         return t.run(null, st);
     }
 
@@ -211,6 +244,11 @@ public final class Trainer {
                             checkpoint();
                             break epochs;
                         }
+                        if (es.monitorStop != null) {
+                            stopReason = es.monitorStop;
+                            checkpoint();
+                            break epochs;
+                        }
                     }
                 }
                 double secs = (System.nanoTime() - epochStart) / 1e9;
@@ -236,6 +274,11 @@ public final class Trainer {
                 }
                 checkpoint();
                 plots();
+                String end = monitor.afterEpoch(state.epoch, state.iteration, v);
+                if (end != null && state.epoch < cfg.epochs) {
+                    stopReason = end;
+                    break;
+                }
             }
         }
         Map<String, Object> result = new LinkedHashMap<>();
@@ -258,6 +301,39 @@ public final class Trainer {
                 state.bestTop1Error, net.numClasses(), stopReason);
     }
 
+    /**
+     * Validates the latest checkpoint of the run in {@code runDir} as its epochs are validated (centre crops, the
+     * run's normalisation and --limit-batches): the score of a run that ended between two epoch ends.
+     */
+    public static TopK validateLatest(Path runDir) throws IOException {
+        TrainConfig cfg = TrainConfig.read(runDir.resolve(CONFIG));
+        State st = JSON.readValue(runDir.resolve(STATE).toFile(), State.class);
+        Map<String, ImageSource> splits = Datasets.open(Path.of(cfg.data), cfg.dataThreads(), "train", "val");
+        DatasetStats stats = DatasetStats.of(splits.get("train"));
+        ModelFiles.Loaded loaded = ModelFiles.load(runDir.resolve(st.checkpoint), false);
+        Preset preset = Preset.center(loaded.net().inputSize(),
+                Normalization.of(Normalization.Kind.fromId(cfg.normalize), stats));
+        return Evaluator.evaluate(loaded.graph(), splits.get("val"), preset, cfg.batch, cfg.dataThreads(),
+                cfg.limitBatches, false);
+    }
+
+    /** The net a recipe describes: its "model", "width", "inputSize" and "dropout" (the variant's defaults where
+     *  unset), seeded with its seed, as {@code alexnet4j train} builds it from a config file. */
+    public static AlexNet model(TrainConfig cfg) {
+        AlexNet.Builder b = AlexNet.builder(org.alexnet4j.model.Variant.fromId(cfg.model == null ? "paper"
+                : cfg.model)).seed(cfg.seed);
+        if (cfg.width != null) {
+            b.width(cfg.width);
+        }
+        if (cfg.inputSize != null) {
+            b.inputSize(cfg.inputSize);
+        }
+        if (cfg.dropout != null) {
+            b.dropout(cfg.dropout);
+        }
+        return b.build();
+    }
+
     /** Running numbers of the epoch in progress, updated after every step. */
     private static final class EpochStats {
         int steps;
@@ -270,6 +346,8 @@ public final class Trainer {
         String failure;
         /** A stop was requested (signal): checkpoint and end. */
         boolean stopped;
+        /** The monitor ended the run after a step, for this reason. */
+        String monitorStop;
     }
 
     /** The training augmentation of the recipe: random crops, flips, PCA lighting, the chosen normalisation. */
@@ -315,8 +393,10 @@ public final class Trainer {
                            int perStep, int stepsPerEpoch, long epochStart) {
         if (!Double.isFinite(step.loss())) {
             es.failure = String.format(Locale.ROOT, "the loss became %s at epoch %d, iteration %d (lr %.3g): "
-                            + "training stopped; the last good checkpoint (%s) is intact. Try a lower --lr or --init he.",
-                    step.loss(), epoch + 1, state.iteration + 1, state.schedule.lr, state.checkpoint);
+                            + "training stopped; %s. Try a lower --lr or --init he.",
+                    step.loss(), epoch + 1, state.iteration + 1, state.schedule.lr, state.checkpoint == null
+                            ? "no checkpoint had been written yet" : "the last good checkpoint (" + state.checkpoint
+                            + ") is intact");
             return false;
         }
         state.iteration++;
@@ -341,7 +421,8 @@ public final class Trainer {
             es.stopped = true;
             return false;
         }
-        return true;
+        es.monitorStop = monitor.afterStep(state.iteration);
+        return es.monitorStop == null;
     }
 
     private static Map<String, Object> withClasses(Map<String, Object> settings, int classes) {

@@ -15,12 +15,15 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
-/** A small line chart written as PNG (Java2D, no dependencies): training curves people would rather look at. */
+/**
+ * A small line or scatter chart written as PNG (Java2D, no dependencies): training curves and search results people
+ * would rather look at. Axes may be logarithmic; the x axis may be categorical (labels at 0, 1, ...).
+ */
 public final class LinePlot {
     private static final Color[] COLORS = {new Color(31, 119, 180), new Color(255, 127, 14), new Color(44, 160, 44),
             new Color(214, 39, 40), new Color(148, 103, 189)};
 
-    private record Series(String name, double[] x, double[] y) {
+    private record Series(String name, double[] x, double[] y, boolean line) {
     }
 
     private final String title;
@@ -28,6 +31,8 @@ public final class LinePlot {
     private final String yLabel;
     private final List<Series> series = new ArrayList<>();
     private boolean logY;
+    private boolean logX;
+    private List<String> categories;
     private final List<double[]> hLines = new ArrayList<>();
     private final List<String> hLineNames = new ArrayList<>();
 
@@ -41,7 +46,27 @@ public final class LinePlot {
         if (x.length != y.length) {
             throw new IllegalArgumentException("x and y differ in length");
         }
-        series.add(new Series(name, x.clone(), y.clone()));
+        series.add(new Series(name, x.clone(), y.clone(), true));
+        return this;
+    }
+
+    /** A series drawn as points only (a scatter plot). */
+    public LinePlot points(String name, double[] x, double[] y) {
+        if (x.length != y.length) {
+            throw new IllegalArgumentException("x and y differ in length");
+        }
+        series.add(new Series(name, x.clone(), y.clone(), false));
+        return this;
+    }
+
+    public LinePlot logX(boolean log) {
+        this.logX = log;
+        return this;
+    }
+
+    /** A categorical x axis: x values are indices into {@code labels}, which label the ticks. */
+    public LinePlot xCategories(List<String> labels) {
+        this.categories = List.copyOf(labels);
         return this;
     }
 
@@ -59,6 +84,10 @@ public final class LinePlot {
 
     private double ty(double y) {
         return logY ? Math.log10(Math.max(y, 1e-12)) : y;
+    }
+
+    private double tx(double x) {
+        return logX ? Math.log10(Math.max(x, 1e-300)) : x;
     }
 
     public void write(Path file) throws IOException {
@@ -81,8 +110,8 @@ public final class LinePlot {
         for (Series s : series) {
             for (int i = 0; i < s.x.length; i++) {
                 if (Double.isFinite(s.y[i])) {
-                    xmin = Math.min(xmin, s.x[i]);
-                    xmax = Math.max(xmax, s.x[i]);
+                    xmin = Math.min(xmin, tx(s.x[i]));
+                    xmax = Math.max(xmax, tx(s.x[i]));
                     ymin = Math.min(ymin, ty(s.y[i]));
                     ymax = Math.max(ymax, ty(s.y[i]));
                 }
@@ -98,15 +127,23 @@ public final class LinePlot {
             ymin = 0;
             ymax = 1;
         }
-        if (xmax == xmin) {
-            xmax = xmin + 1;
+        if (categories != null) {
+            xmin = -0.5;
+            xmax = categories.size() - 0.5;
+        } else if (xmax == xmin) {
+            xmin -= 0.5;
+            xmax += 0.5;
+        } else if (logX || series.stream().anyMatch(s -> !s.line)) {
+            double xpad = (xmax - xmin) * 0.05; // points at the edges stay visible
+            xmin -= xpad;
+            xmax += xpad;
         }
         if (ymax == ymin) {
             ymax = ymin + 1;
         }
         double pad = (ymax - ymin) * 0.05;
         ymin -= pad;
-        ymax += pad;
+        ymax += series.stream().anyMatch(s -> !s.line) ? 4 * pad : pad; // room for the legend above the points
         int pw = w - left - right;
         int ph = h - top - bottom;
         g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
@@ -123,9 +160,17 @@ public final class LinePlot {
             String label = logY ? String.format(Locale.ROOT, "%.0e", Math.pow(10, v)) : format(v);
             int yy = top + ph - i * ph / 5;
             g.drawString(label, left - 6 - fm.stringWidth(label), yy + 4);
-            double xv = xmin + (xmax - xmin) * i / 5;
-            String xl = format(xv);
-            int xx = left + i * pw / 5;
+            if (categories == null) {
+                double xv = xmin + (xmax - xmin) * i / 5;
+                String xl = logX ? String.format(Locale.ROOT, "%.1e", Math.pow(10, xv)) : format(xv);
+                int xx = left + i * pw / 5;
+                g.drawLine(xx, top + ph, xx, top + ph + 4);
+                g.drawString(xl, xx - fm.stringWidth(xl) / 2, top + ph + 18);
+            }
+        }
+        for (int i = 0; categories != null && i < categories.size(); i++) {
+            String xl = categories.get(i);
+            int xx = (int) Math.round(left + (i - xmin) / (xmax - xmin) * pw);
             g.drawLine(xx, top + ph, xx, top + ph + 4);
             g.drawString(xl, xx - fm.stringWidth(xl) / 2, top + ph + 18);
         }
@@ -160,7 +205,7 @@ public final class LinePlot {
                 if (!Double.isFinite(s.y[i])) {
                     continue;
                 }
-                double px = left + (s.x[i] - x0) / (x1 - x0) * pw;
+                double px = left + (tx(s.x[i]) - x0) / (x1 - x0) * pw;
                 double py = top + ph - (ty(s.y[i]) - y0) / (y1 - y0) * ph;
                 if (!started) {
                     path.moveTo(px, py);
@@ -168,11 +213,15 @@ public final class LinePlot {
                 } else {
                     path.lineTo(px, py);
                 }
-                if (s.x.length <= 60) {
+                if (!s.line) {
+                    g.fillOval((int) px - 4, (int) py - 4, 8, 8);
+                } else if (s.x.length <= 60) {
                     g.fillOval((int) px - 3, (int) py - 3, 6, 6);
                 }
             }
-            g.draw(path);
+            if (s.line) {
+                g.draw(path);
+            }
             g.fillRect(left + 10, legendY - 8, 14, 4);
             g.setColor(Color.BLACK);
             g.drawString(s.name, left + 30, legendY - 3);

@@ -94,11 +94,47 @@ class TrainerTest {
         c.epochs = 3;
         Path run = tmp.resolve("nan");
         assertThatThrownBy(() -> Trainer.start(c, tiny(), run, () -> false))
-                .hasMessageContaining("the loss became").hasMessageContaining("last good checkpoint");
+                .hasMessageContaining("the loss became")
+                .hasMessageMatching("(?s).*(the last good checkpoint \\(checkpoints/ckpt-\\d+\\.zip\\) is intact"
+                        + "|no checkpoint had been written yet).*");
         if (Files.exists(run.resolve(Trainer.STATE))) {
             INDArray p = params(run);
             assertThat(p.isNaN().any() || p.isInfinite().any()).isFalse();
         }
+    }
+
+    @Test
+    void aMonitorEndsARunAfterAStepOrAfterAnEpochWithItsReason() throws Exception {
+        TrainConfig c = small();
+        c.epochs = 3;
+        List<Long> validatedAt = new java.util.ArrayList<>();
+        Trainer.Result byEpoch = Trainer.start(c, tiny(), tmp.resolve("monitor-epoch"), () -> false,
+                new Trainer.Monitor() {
+                    @Override
+                    public String afterEpoch(int epochs, long iteration, org.alexnet4j.eval.TopK v) {
+                        validatedAt.add(iteration);
+                        return epochs == 1 ? "enough after one epoch" : null;
+                    }
+                });
+        assertThat(byEpoch.stopReason()).isEqualTo("enough after one epoch");
+        assertThat(byEpoch.epochsCompleted()).isEqualTo(1);
+        assertThat(validatedAt).containsExactly(3L);
+        assertThat(byEpoch.lastTop1Error()).isBetween(0.0, 1.0);
+
+        Path run = tmp.resolve("monitor-step");
+        Trainer.Result byStep = Trainer.start(c, tiny(), run, () -> false, new Trainer.Monitor() {
+            @Override
+            public String afterStep(long iteration) {
+                return iteration == 5 ? "out of time" : null;
+            }
+        });
+        assertThat(byStep.stopReason()).isEqualTo("out of time");
+        assertThat(byStep.iterations()).isEqualTo(5);
+        assertThat(byStep.epochsCompleted()).isEqualTo(1);
+        // the partial epoch was not validated; validateLatest scores the checkpoint where the run ended
+        org.alexnet4j.eval.TopK v = Trainer.validateLatest(run);
+        assertThat(v.examples()).isEqualTo(24); // --limit-batches 3 of 8, as the epochs were validated
+        assertThat(Trainer.resume(run, null, () -> false).iterations()).isEqualTo(9); // and it resumes from there
     }
 
     @Test
