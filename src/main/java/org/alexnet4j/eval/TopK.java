@@ -27,6 +27,10 @@ public final class TopK {
         perClassTop5 = new long[classes];
     }
 
+    public int classes() {
+        return classes;
+    }
+
     /** Rank of {@code label} in {@code scores} (0 = highest), ties to the lower index. */
     public static int rank(float[] scores, int label) {
         float s = scores[label];

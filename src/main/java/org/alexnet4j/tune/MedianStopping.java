@@ -9,7 +9,9 @@ import java.util.Locale;
  * Early termination of hopeless candidates by the median stopping rule (Golovin et al., "Google Vizier", KDD 2017,
  * section 3.2.2): after its {@code e}-th validation (e &gt;= grace), a candidate stops when its best validation top-1
  * error so far is worse than the median, over the earlier candidates that reached e validations, of their mean error
- * over their first e validations. The rule needs at least {@code minPeers} such candidates; before that every
+ * over their first e validations. Ties continue, except at chance level: a candidate no better than chance and no
+ * better than that median is stopped too (otherwise, once most candidates are dead at chance, the median is chance
+ * and nothing at chance is "worse"). The rule needs at least {@code minPeers} such candidates; before that every
  * candidate runs its whole budget. Arbiter's termination conditions end a whole search, not one candidate, so this
  * rule is ours.
  */
@@ -29,9 +31,9 @@ public record MedianStopping(int grace, int minPeers) {
 
     /**
      * Why the candidate with validation errors {@code own} (one per validation so far) should stop, or null to let it
-     * go on; {@code peers} are the error curves of earlier candidates.
+     * go on; {@code peers} are the error curves of earlier candidates, {@code chance} the top-1 error of guessing.
      */
-    public String check(List<Double> own, List<List<Double>> peers) {
+    public String check(List<Double> own, List<List<Double>> peers, double chance) {
         int e = own.size();
         if (e < grace) {
             return null;
@@ -51,9 +53,11 @@ public record MedianStopping(int grace, int minPeers) {
         }
         double best = Collections.min(own);
         double median = median(means);
-        if (best > median) {
-            return String.format(Locale.ROOT, PREFIX + ": best top-1 error %.4f after %d validation(s) is worse "
-                    + "than the median %.4f of %d earlier candidates", best, e, median, means.size());
+        if (best > median || (best >= median && best >= chance)) {
+            return String.format(Locale.ROOT, PREFIX + ": best top-1 error %.4f after %d validation(s) is %s the "
+                            + "median %.4f of %d earlier candidates", best, e, best > median ? "worse than"
+                            : "at chance (" + String.format(Locale.ROOT, "%.4f", chance) + ") and no better than",
+                    median, means.size());
         }
         return null;
     }

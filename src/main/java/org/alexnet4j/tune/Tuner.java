@@ -502,7 +502,7 @@ public final class Tuner {
             if (t != null) {
                 return t;
             }
-            return rule == null ? null : rule.check(curve, peers);
+            return rule == null ? null : rule.check(curve, peers, 1 - 1.0 / validation.classes());
         }
     }
 

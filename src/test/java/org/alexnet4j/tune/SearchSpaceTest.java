@@ -143,14 +143,18 @@ class SearchSpaceTest {
         MedianStopping rule = new MedianStopping(1, 3);
         List<List<Double>> peers = List.of(List.of(0.5, 0.4), List.of(0.6, 0.5), List.of(0.7, 0.6));
         // peer means after one validation: 0.5, 0.6, 0.7 -> median 0.6
-        assertThat(rule.check(List.of(0.65), peers)).startsWith(MedianStopping.PREFIX).contains("0.6000");
-        assertThat(rule.check(List.of(0.6), peers)).isNull(); // not worse than the median
+        assertThat(rule.check(List.of(0.65), peers, 0.75)).startsWith(MedianStopping.PREFIX).contains("0.6000");
+        assertThat(rule.check(List.of(0.6), peers, 0.75)).isNull(); // not worse than the median
         // after two: means 0.45, 0.55, 0.65 -> 0.55; the best so far counts
-        assertThat(rule.check(List.of(0.75, 0.54), peers)).isNull();
-        assertThat(rule.check(List.of(0.75, 0.56), peers)).isNotNull();
+        assertThat(rule.check(List.of(0.75, 0.54), peers, 0.75)).isNull();
+        assertThat(rule.check(List.of(0.75, 0.56), peers, 0.75)).isNotNull();
         // too few peers reached three validations: no verdict
-        assertThat(rule.check(List.of(0.9, 0.9, 0.9), peers)).isNull();
-        assertThat(new MedianStopping(2, 3).check(List.of(0.9), peers)).isNull(); // within its grace
+        assertThat(rule.check(List.of(0.9, 0.9, 0.9), peers, 0.75)).isNull();
+        assertThat(new MedianStopping(2, 3).check(List.of(0.9), peers, 0.75)).isNull(); // within its grace
+        // a tie at the median goes on, unless it is a tie at chance: dead candidates stop once the median is dead too
+        List<List<Double>> dead = List.of(List.of(0.9), List.of(0.9), List.of(0.6));
+        assertThat(rule.check(List.of(0.9), dead, 0.95)).isNull();
+        assertThat(rule.check(List.of(0.9), dead, 0.9)).startsWith(MedianStopping.PREFIX).contains("chance");
         assertThat(MedianStopping.median(List.of(3.0, 1.0, 2.0, 10.0))).isEqualTo(2.5);
     }
 }
