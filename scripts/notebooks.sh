@@ -7,7 +7,8 @@
 # Usage: scripts/notebooks.sh [--inplace] [--install-only] [NOTEBOOK.ipynb ...]
 #   default         executed copies go to target/notebooks/; the committed notebooks are left as they are
 #   --inplace       write the outputs into the committed notebooks (how their outputs are refreshed)
-#   --install-only  set up jupyter and the kernel, print how to open the notebooks interactively, run nothing
+#   --install-only  set up jupyter (with the notebook server) and the kernel, print how to open the notebooks
+#                   interactively, run nothing
 set -euo pipefail
 ROOT="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
 INPLACE=0
@@ -17,7 +18,7 @@ for a in "$@"; do
   case "$a" in
     --inplace) INPLACE=1 ;;
     --install-only) INSTALL_ONLY=1 ;;
-    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
     *) NOTEBOOKS+=("$a") ;;
   esac
 done
@@ -25,9 +26,14 @@ if [[ ${#NOTEBOOKS[@]} -eq 0 ]]; then
   mapfile -t NOTEBOOKS < <(ls "$ROOT"/notebooks/*.ipynb)
 fi
 
-# 1. Jupyter's command-line tools (Debian packages; the kernel itself is Java)
-if ! jupyter nbconvert --version > /dev/null 2>&1; then
-  PKGS=(jupyter-nbconvert jupyter-client jupyter-core python3-nbclient)
+# 1. Jupyter's command-line tools (Debian packages; the kernel itself is Java), and for --install-only the notebook
+#    server to open them interactively
+PKGS=()
+jupyter nbconvert --version > /dev/null 2>&1 || PKGS+=(jupyter-nbconvert jupyter-client jupyter-core python3-nbclient)
+if [[ $INSTALL_ONLY -eq 1 ]] && ! jupyter notebook --version > /dev/null 2>&1; then
+  PKGS+=(jupyter-notebook)
+fi
+if [[ ${#PKGS[@]} -gt 0 ]]; then
   echo "notebooks: installing ${PKGS[*]} (apt-get)" >&2
   SUDO=""
   [[ "$(id -u)" -ne 0 ]] && SUDO="sudo"
