@@ -32,9 +32,41 @@ public final class ModelFiles {
     public static void save(Path file, AlexNet net, ComputationGraph graph, boolean withUpdater) throws IOException {
         String settings = JSON.writeValueAsString(net.settings());
         AtomicFiles.write(file, tmp -> {
-            ModelSerializer.writeModel(graph, tmp.toFile(), withUpdater);
-            ModelSerializer.addObjectToFile(tmp.toFile(), SETTINGS_ENTRY, settings);
+            Path model = tmp.resolveSibling(tmp.getFileName() + ".model");
+            try {
+                ModelSerializer.writeModel(graph, model.toFile(), withUpdater);
+                withSettings(model, tmp, settings);
+            } finally {
+                Files.deleteIfExists(model);
+            }
         });
+    }
+
+    /**
+     * Copies the model zip {@code from} to {@code to} with the settings entry added as
+     * {@code ModelSerializer.addObjectToFile} stores it (a Java-serialized String under {@code objects/}). The model's
+     * entries are copied as they are compressed (commons-compress raw copy); DL4J's own method inflates and deflates
+     * the whole model again, which doubled the time of every checkpoint (2.6 s against 1.3 s for a 26 MB one).
+     */
+    private static void withSettings(Path from, Path to, String settings) throws IOException {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        try (java.io.ObjectOutputStream out = new java.io.ObjectOutputStream(bytes)) {
+            out.writeObject(settings);
+        }
+        try (org.apache.commons.compress.archivers.zip.ZipFile in =
+                     new org.apache.commons.compress.archivers.zip.ZipFile(from.toFile());
+             org.apache.commons.compress.archivers.zip.ZipArchiveOutputStream out =
+                     new org.apache.commons.compress.archivers.zip.ZipArchiveOutputStream(to.toFile())) {
+            for (var e : java.util.Collections.list(in.getEntriesInPhysicalOrder())) {
+                try (java.io.InputStream raw = in.getRawInputStream(e)) {
+                    out.addRawArchiveEntry(e, raw);
+                }
+            }
+            var entry = new org.apache.commons.compress.archivers.zip.ZipArchiveEntry("objects/" + SETTINGS_ENTRY);
+            out.putArchiveEntry(entry);
+            out.write(bytes.toByteArray());
+            out.closeArchiveEntry();
+        }
     }
 
     /** The settings stored in a model file. */
