@@ -162,7 +162,6 @@ public final class Trainer {
             log.info("no training statistics with {} (not a prepared cache): using the published ImageNet mean/std "
                     + "and PCA constants", data);
         }
-        Normalization norm = Normalization.of(Normalization.Kind.fromId(cfg.normalize), stats);
         if (resumed == null) {
             net = AlexNet.fromSettings(withClasses(model.settings(), train.wnids().size()));
             graph = new ComputationGraph(net.configuration(new NeuralNetConfiguration.Builder()
@@ -194,7 +193,7 @@ public final class Trainer {
         Backend.applyCacheMode(graph, cfg.cacheMode);
         int crop = net.inputSize();
         Preset trainPreset = trainPreset(cfg, stats, crop);
-        Preset valPreset = Preset.center(crop, norm);
+        Preset valPreset = validationPreset(cfg, stats, crop);
         log.info("training {} ({} parameters, {} classes) on {}: {} train / {} val images, batch {}, {}", net.variant(),
                 net.parameterCount(), net.numClasses(), data, train.size(), val.size(), cfg.batch, trainPreset);
 
@@ -311,8 +310,7 @@ public final class Trainer {
         Map<String, ImageSource> splits = Datasets.open(Path.of(cfg.data), cfg.dataThreads(), "train", "val");
         DatasetStats stats = DatasetStats.of(splits.get("train"));
         ModelFiles.Loaded loaded = ModelFiles.load(runDir.resolve(st.checkpoint), false);
-        Preset preset = Preset.center(loaded.net().inputSize(),
-                Normalization.of(Normalization.Kind.fromId(cfg.normalize), stats));
+        Preset preset = validationPreset(cfg, stats, loaded.net().inputSize());
         return Evaluator.evaluate(loaded.graph(), splits.get("val"), preset, cfg.batch, cfg.dataThreads(),
                 cfg.limitBatches, false);
     }
@@ -348,6 +346,11 @@ public final class Trainer {
         boolean stopped;
         /** The monitor ended the run after a step, for this reason. */
         String monitorStop;
+    }
+
+    /** How the recipe validates: centre crops with its normalisation. */
+    static Preset validationPreset(TrainConfig cfg, DatasetStats stats, int crop) {
+        return Preset.center(crop, Normalization.of(Normalization.Kind.fromId(cfg.normalize), stats));
     }
 
     /** The training augmentation of the recipe: random crops, flips, PCA lighting, the chosen normalisation. */
