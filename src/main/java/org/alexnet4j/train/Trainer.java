@@ -233,7 +233,7 @@ public final class Trainer {
                         engine.train(it, batches, step -> onStep(step, es, bar, epoch, perEpoch, perStep, stepsPerEpoch,
                                 epochStart));
                         if (es.failure != null) {
-                            throw new IllegalStateException(es.failure);
+                            throw new Diverged(es.failure);
                         }
                         if (cfg.checkpointEvery > 0 && state.iteration % cfg.checkpointEvery == 0) {
                             checkpoint();
@@ -330,6 +330,13 @@ public final class Trainer {
             b.dropout(cfg.dropout);
         }
         return b.build();
+    }
+
+    /** A run stopped because its loss became NaN or infinite (its last good checkpoint is intact). */
+    public static final class Diverged extends IllegalStateException {
+        Diverged(String message) {
+            super(message);
+        }
     }
 
     /** Running numbers of the epoch in progress, updated after every step. */

@@ -378,7 +378,7 @@ public final class Tuner {
         } catch (Exception e) {
             rec.seconds = secondsBefore + (System.nanoTime() - start) / 1e9;
             String msg = e.getMessage() == null ? e.toString() : e.getMessage();
-            rec.status = msg.contains("the loss became") ? CandidateRecord.DIVERGED : CandidateRecord.FAILED;
+            rec.status = e instanceof Trainer.Diverged ? CandidateRecord.DIVERGED : CandidateRecord.FAILED;
             rec.reason = msg;
             if (monitor != null) {
                 rec.curve = new ArrayList<>(monitor.curve);

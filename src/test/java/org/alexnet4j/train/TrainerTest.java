@@ -93,7 +93,7 @@ class TrainerTest {
         c.checkpointEvery = 1;
         c.epochs = 3;
         Path run = tmp.resolve("nan");
-        assertThatThrownBy(() -> Trainer.start(c, tiny(), run, () -> false))
+        assertThatThrownBy(() -> Trainer.start(c, tiny(), run, () -> false)).isInstanceOf(Trainer.Diverged.class)
                 .hasMessageContaining("the loss became")
                 .hasMessageMatching("(?s).*(the last good checkpoint \\(checkpoints/ckpt-\\d+\\.zip\\) is intact"
                         + "|no checkpoint had been written yet).*");
