@@ -239,7 +239,7 @@ public final class Tuner {
         IOptimizationRunner runner = new LocalOptimizationRunner(1, conf, new CandidateTasks());
         runner.execute();
 
-        List<CandidateRecord> all = new ArrayList<>(new java.util.TreeMap<>(records).values());
+        List<CandidateRecord> all = sortedRecords();
         SearchReport.write(dir, space, all, base);
         String reason;
         long done = all.stream().filter(CandidateRecord::finished).count();
@@ -306,6 +306,11 @@ public final class Tuner {
         return true;
     }
 
+    /** The records so far, by candidate index. */
+    private List<CandidateRecord> sortedRecords() {
+        return new ArrayList<>(new java.util.TreeMap<>(records).values());
+    }
+
     private Path candidateDir(int index) {
         return dir.resolve(CANDIDATES).resolve(String.format("c%03d", index));
     }
@@ -339,7 +344,6 @@ public final class Tuner {
         try (AutoCloseable runLog = RunLog.attach(runDir.resolve("train.log"))) {
             rec.write(runDir);
             records.put(index, rec);
-            TrainConfig cfg = recipe(values);
             List<Double> curve = new ArrayList<>();
             if (resuming) {
                 int epochs = JSON.readValue(runDir.resolve(Trainer.STATE).toFile(), Trainer.State.class).epoch;
@@ -351,8 +355,13 @@ public final class Tuner {
             monitor = new CandidateMonitor(rec, runDir, curve, secondsBefore, peers(index));
             log.info("{} ({}): {} {}", label, SearchReport.describe(values),
                     resuming ? "resuming from its checkpoint, for the rest of" : "training for", budget.describe());
-            Trainer.Result r = resuming ? Trainer.resume(runDir, null, stop, monitor)
-                    : Trainer.start(cfg, Trainer.model(cfg), runDir, stop, monitor);
+            Trainer.Result r;
+            if (resuming) { // with the recipe in its config.json
+                r = Trainer.resume(runDir, null, stop, monitor);
+            } else {
+                TrainConfig cfg = recipe(values);
+                r = Trainer.start(cfg, Trainer.model(cfg), runDir, stop, monitor);
+            }
             rec.seconds = secondsBefore + (System.nanoTime() - start) / 1e9;
             rec.iterations = r.iterations();
             rec.epochs = r.epochsCompleted();
@@ -392,7 +401,7 @@ public final class Tuner {
         }
         trainedNow++;
         trainingSeconds += rec.seconds - secondsBefore;
-        List<CandidateRecord> all = new ArrayList<>(new java.util.TreeMap<>(records).values());
+        List<CandidateRecord> all = sortedRecords();
         CandidateRecord best = SearchReport.best(all);
         long done = all.stream().filter(CandidateRecord::finished).count();
         long left = Math.max(0, planned - done);
