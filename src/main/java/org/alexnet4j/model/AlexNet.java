@@ -1,6 +1,7 @@
 package org.alexnet4j.model;
 
 import org.alexnet4j.model.layers.ChannelLrn;
+import org.alexnet4j.model.layers.ChannelSlice;
 import org.alexnet4j.model.layers.EdgePadding;
 import org.alexnet4j.model.layers.InputConvolution;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
@@ -74,6 +75,12 @@ public final class AlexNet {
     public static final double LRN_N = 5;
     public static final double LRN_ALPHA = 1e-4;
     public static final double LRN_BETA = 0.75;
+    /** Caffe's LRN (bvlc_alexnet): k = 1 and alpha 1e-4 as Caffe writes it, divided by n inside the layer. */
+    public static final double CAFFE_LRN_K = 1.0;
+    public static final double CAFFE_LRN_ALPHA = 1e-4;
+    /** Caffe's initialisation where it differs from the paper's: biases 0.1 ("1 gave a flat loss"), fc6/fc7 std. */
+    static final double CAFFE_BIAS = 0.1;
+    static final double CAFFE_FC_STD = 0.005;
     /** Standard deviation of the zero-mean Gaussian weight initialisation (section 5). */
     public static final double INIT_STD = 0.01;
     /** Dropout rate on fc6 and fc7 outputs (section 4.2). */
@@ -166,24 +173,29 @@ public final class AlexNet {
         }
 
         int towers = grouped ? 2 : 1;
+        boolean caffe = variant == Variant.CAFFE;
         List<String> current = List.of(in);
+        int spatial = inputSize + overhang;
+        int previousChannels = 3;
         int block = 0;
         for (ConvDef d : convs) {
             block++;
-            List<String> towerInputs = new ArrayList<>();
+            int parts = d.towerSplit ? towers : 1;
+            List<String> partInputs = new ArrayList<>();
             if (d.groupedConnectivity && towers == 2) {
-                towerInputs.addAll(current);
+                // each tower reads its own half; a map normalised across both towers (Caffe) is cut in two
+                partInputs.addAll(current.size() == 2 ? current
+                        : slices(g, "slice" + (block - 1), current.get(0), previousChannels));
             } else {
                 String single = current.size() == 1 ? current.get(0) : merge(g, "merge" + (block - 1), current);
-                for (int t = 0; t < towers; t++) {
-                    towerInputs.add(single);
+                for (int t = 0; t < parts; t++) {
+                    partInputs.add(single);
                 }
             }
             List<String> outputs = new ArrayList<>();
-            for (int t = 0; t < towers; t++) {
-                String suffix = towers == 2 ? (t == 0 ? "a" : "b") : "";
-                String x = towerInputs.get(t);
-                String conv = d.name + suffix;
+            for (int t = 0; t < parts; t++) {
+                String x = partInputs.get(t);
+                String conv = d.name + suffix(t, parts);
                 int pad = d.pad;
                 if (pad > 0 && padding == Padding.EDGE) {
                     x = addPadding(g, conv + "_pad", x, new int[]{pad, pad, pad, pad});
@@ -192,7 +204,7 @@ public final class AlexNet {
                 ConvolutionLayer.Builder cb = new ConvolutionLayer.Builder(d.kernel, d.kernel)
                         .stride(d.stride, d.stride)
                         .padding(pad, pad)
-                        .nOut(d.channels / towers)
+                        .nOut(d.channels / parts)
                         .activation(Activation.RELU)
                         .weightInit(new NormalDistribution(0, INIT_STD))
                         .biasInit(d.bias)
@@ -203,20 +215,34 @@ public final class AlexNet {
                 g.addLayer(conv, d.stride > 1
                         ? new InputConvolution(cb, inputGradient || !x.equals(INPUT))
                         : cb.build(), x);
-                x = conv;
-                if (d.lrn && lrn) {
+                outputs.add(conv);
+            }
+            spatial = (spatial + 2 * d.pad - d.kernel) / d.stride + 1;
+            boolean norm = d.lrn && lrn;
+            if (caffe && norm && outputs.size() > 1) {
+                // Caffe normalises across all channels of the layer, over the tower boundary
+                outputs = List.of(merge(g, "merge" + block, outputs));
+            }
+            List<String> blockOutputs = new ArrayList<>();
+            for (int t = 0; t < outputs.size(); t++) {
+                String suffix = suffix(t, outputs.size());
+                String x = outputs.get(t);
+                if (norm) {
                     String name = "lrn" + block + suffix;
-                    g.addLayer(name, lrnImplementation == LrnImplementation.DL4J
-                            ? new LocalResponseNormalization.Builder()
-                                    .k(LRN_K).n(LRN_N).alpha(LRN_ALPHA).beta(LRN_BETA)
-                                    .dataFormat(format)
-                                    .build()
-                            : new ChannelLrn(LRN_K, (int) LRN_N, LRN_ALPHA, LRN_BETA, format), x);
+                    g.addLayer(name, lrnLayer(), x);
                     x = name;
                 }
                 if (d.pool) {
                     String name = "pool" + block + suffix;
-                    int window = overlappingPooling ? 3 : 2;
+                    int extra = caffe ? caffeExtraRows(spatial) : 0;
+                    if (extra > 0) {
+                        // Caffe rounds pooled sizes up; its last window reaches past the map. Zeros there are
+                        // exact: pooling is max over ReLU outputs (>= 0), the only kind the caffe variant has.
+                        g.addLayer(name + "_pad", new ZeroPaddingLayer.Builder(0, extra, 0, extra)
+                                .dataFormat(format).build(), x);
+                        x = name + "_pad";
+                    }
+                    int window = poolWindow();
                     g.addLayer(name, new SubsamplingLayer.Builder(
                                     pooling == Pooling.MAX ? PoolingType.MAX : PoolingType.AVG)
                             .kernelSize(window, window)
@@ -226,9 +252,13 @@ public final class AlexNet {
                             .build(), x);
                     x = name;
                 }
-                outputs.add(x);
+                blockOutputs.add(x);
             }
-            current = outputs;
+            if (d.pool) {
+                spatial = pooledSize(spatial);
+            }
+            previousChannels = d.channels;
+            current = blockOutputs;
         }
         String features = current.size() == 1 ? current.get(0) : merge(g, "merge" + block, current);
 
@@ -244,8 +274,8 @@ public final class AlexNet {
             g.addLayer(fc, new DenseLayer.Builder()
                     .nOut(fcWidth)
                     .activation(Activation.RELU)
-                    .weightInit(new NormalDistribution(0, INIT_STD))
-                    .biasInit(variant == Variant.PAPER ? 1.0 : 0.0)
+                    .weightInit(new NormalDistribution(0, variant == Variant.CAFFE ? CAFFE_FC_STD : INIT_STD))
+                    .biasInit(hiddenBias())
                     .build(), x);
             x = fc;
             if (!dropBeforeFc) {
@@ -299,6 +329,55 @@ public final class AlexNet {
         return name;
     }
 
+    /** Two layers that pass on the first and the second half of {@code input}'s channels: {@code NAMEa}, {@code NAMEb}. */
+    private List<String> slices(GraphBuilder g, String name, String input, int channels) {
+        int half = channels / 2;
+        g.addLayer(name + "a", new ChannelSlice(0, half, format), input);
+        g.addLayer(name + "b", new ChannelSlice(half, channels - half, format), input);
+        return List.of(name + "a", name + "b");
+    }
+
+    private static String suffix(int part, int parts) {
+        return parts == 2 ? (part == 0 ? "a" : "b") : "";
+    }
+
+    /** The LRN layer: the paper's constants and form, or Caffe's (k = 1, alpha divided by n). */
+    private org.deeplearning4j.nn.conf.layers.Layer lrnLayer() {
+        double k = lrnK();
+        double alpha = lrnAlpha(); // both layers take the paper's form
+        if (lrnImplementation == LrnImplementation.DL4J) {
+            return new LocalResponseNormalization.Builder().k(k).n(LRN_N).alpha(alpha).beta(LRN_BETA)
+                    .dataFormat(format).build();
+        }
+        return new ChannelLrn(k, (int) LRN_N, alpha, LRN_BETA, format);
+    }
+
+    /** Bias initialisation of conv2, conv4, conv5, fc6 and fc7: 1 (paper), 0.1 (Caffe), 0 (torchvision). */
+    private double hiddenBias() {
+        return switch (variant) {
+            case PAPER -> 1.0;
+            case CAFFE -> CAFFE_BIAS;
+            case TORCHVISION -> 0.0;
+        };
+    }
+
+    /** Pooled side of a {@code side x side} map: floor rounding (paper, PyTorch), Caffe's ceil for the caffe net. */
+    private int pooledSize(int side) {
+        int window = poolWindow();
+        int floor = (side - window) / 2 + 1;
+        return floor + (variant == Variant.CAFFE ? caffeExtraWindows(side) : 0);
+    }
+
+    /** 1 if Caffe's rounded-up pooling adds a last window that overhangs a map of this side, else 0. */
+    private int caffeExtraWindows(int side) {
+        return (side - poolWindow()) % 2 != 0 ? 1 : 0;
+    }
+
+    /** Rows (and columns) of zeros that make floor-rounded pooling give Caffe's rounded-up size. */
+    private int caffeExtraRows(int side) {
+        return caffeExtraWindows(side) == 0 ? 0 : (pooledSize(side) - 1) * 2 + poolWindow() - side;
+    }
+
     /** Right/bottom padding that makes a 224 input give cuda-convnet's 55x55 conv1 maps (0 otherwise). */
     private int overhang() {
         return variant == Variant.PAPER && inputSize == 224 ? 3 : 0;
@@ -310,20 +389,15 @@ public final class AlexNet {
 
     private List<ParamLayer> describeParams() {
         List<ParamLayer> out = new ArrayList<>();
-        int towers = grouped ? 2 : 1;
-        int inChannels = 3;
+        for (ConvBlock b : describeBlocks()) {
+            out.add(b.layer());
+        }
         int spatial = inputSize + overhang();
+        int inChannels = 0;
         for (ConvDef d : convs) {
-            int groups = d.groupedConnectivity && towers == 2 ? 2 : 1;
-            List<String> parts = new ArrayList<>();
-            for (int t = 0; t < towers; t++) {
-                parts.add(d.name + (towers == 2 ? (t == 0 ? "a" : "b") : ""));
-            }
-            out.add(new ParamLayer(d.name, true, d.channels, inChannels / groups, d.kernel, groups, parts, null));
             spatial = (spatial + 2 * d.pad - d.kernel) / d.stride + 1;
             if (d.pool) {
-                int window = overlappingPooling ? 3 : 2;
-                spatial = (spatial - window) / 2 + 1;
+                spatial = pooledSize(spatial);
             }
             inChannels = d.channels;
         }
@@ -333,6 +407,73 @@ public final class AlexNet {
         out.add(new ParamLayer("fc7", false, fcWidth, fcWidth, 0, 1, List.of("fc7"), null));
         out.add(new ParamLayer(OUTPUT, false, numClasses, fcWidth, 0, 1, List.of(OUTPUT), null));
         return out;
+    }
+
+    private List<ConvBlock> describeBlocks() {
+        List<ConvBlock> out = new ArrayList<>();
+        int towers = grouped ? 2 : 1;
+        int inChannels = 3;
+        int spatial = inputSize + overhang();
+        for (ConvDef d : convs) {
+            int groups = d.groupedConnectivity && towers == 2 ? 2 : 1;
+            int n = d.towerSplit ? towers : 1;
+            List<String> parts = new ArrayList<>();
+            for (int t = 0; t < n; t++) {
+                parts.add(d.name + suffix(t, n));
+            }
+            ParamLayer layer = new ParamLayer(d.name, true, d.channels, inChannels / groups, d.kernel, groups, parts,
+                    null);
+            spatial = (spatial + 2 * d.pad - d.kernel) / d.stride + 1;
+            boolean norm = d.lrn && lrn;
+            int lrnGroups = norm ? (variant == Variant.CAFFE ? 1 : n) : 0;
+            int poolPadding = d.pool && variant == Variant.CAFFE ? caffeExtraRows(spatial) : 0;
+            out.add(new ConvBlock(layer, d.stride, d.pad, lrnGroups, d.pool, poolPadding));
+            if (d.pool) {
+                spatial = pooledSize(spatial);
+            }
+            inChannels = d.channels;
+        }
+        return out;
+    }
+
+    /**
+     * One convolution block as the network computes it (for exporters: ONNX): the convolution (ReLU follows), then
+     * optionally LRN and pooling.
+     *
+     * @param layer       the convolution in PyTorch's terms
+     * @param stride      its stride
+     * @param pad         its zero (or, with {@link Padding#EDGE}, edge) padding on every side
+     * @param lrnGroups   0 for no LRN; else the number of channel blocks LRN runs in separately (2: the paper's
+     *                    per-tower LRN; 1: across all channels)
+     * @param pool        whether pooling ({@link #poolWindow()}, stride 2) follows
+     * @param poolPadding bottom/right padding before the pooling that gives Caffe's rounded-up size (0 elsewhere)
+     */
+    public record ConvBlock(ParamLayer layer, int stride, int pad, int lrnGroups, boolean pool, int poolPadding) {
+    }
+
+    /** The five convolution blocks, in order. */
+    public List<ConvBlock> convBlocks() {
+        return describeBlocks();
+    }
+
+    /** LRN's k (2 for the paper, 1 for Caffe). */
+    public double lrnK() {
+        return variant == Variant.CAFFE ? CAFFE_LRN_K : LRN_K;
+    }
+
+    /** LRN's alpha as applied to the plain sum of squares (the paper's form: Caffe's alpha / n for Caffe). */
+    public double lrnAlpha() {
+        return variant == Variant.CAFFE ? CAFFE_LRN_ALPHA / LRN_N : LRN_ALPHA;
+    }
+
+    /** Pooling window (3, or 2 without overlapping pooling); the stride is always 2. */
+    public int poolWindow() {
+        return overlappingPooling ? 3 : 2;
+    }
+
+    /** Right and bottom padding of the input (3 for the paper net at 224, cuda-convnet's overhang; else 0). */
+    public int inputOverhang() {
+        return overhang();
     }
 
     /**
@@ -488,7 +629,11 @@ public final class AlexNet {
 
     /** One convolution block as declared by the paper (widths already scaled). */
     private record ConvDef(String name, int channels, int kernel, int stride, int pad, boolean groupedConnectivity,
-                           boolean lrn, boolean pool, double bias) {
+                           boolean lrn, boolean pool, double bias, boolean towerSplit) {
+        ConvDef(String name, int channels, int kernel, int stride, int pad, boolean groupedConnectivity, boolean lrn,
+                boolean pool, double bias) {
+            this(name, channels, kernel, stride, pad, groupedConnectivity, lrn, pool, bias, true);
+        }
     }
 
     /**
@@ -677,11 +822,16 @@ public final class AlexNet {
         /** Fills in defaults and validates; runs on a copy so that this builder can be reused. */
         private AlexNet resolve() {
             boolean paper = variant == Variant.PAPER;
+            boolean caffe = variant == Variant.CAFFE;
+            boolean twoTower = paper || caffe;
             if (!paper) {
-                rejectAblation("lrn", lrn, false);
+                // Caffe's net keeps the LRN and towers ablations; its pooling is Caffe's (rounded up, max)
+                if (!caffe) {
+                    rejectAblation("lrn", lrn, false);
+                    rejectAblation("grouped", grouped, false);
+                }
                 rejectAblation("overlappingPooling", overlappingPooling, true);
                 rejectAblation("pooling", pooling, Pooling.MAX);
-                rejectAblation("grouped", grouped, false);
                 rejectAblation("padding", padding, Padding.ZEROS);
             }
             if (inputSize == null) {
@@ -692,9 +842,10 @@ public final class AlexNet {
                     throw new IllegalArgumentException("test input size must be at least " + MIN_INPUT + ", got "
                             + inputSize);
                 }
-            } else if (paper && inputSize != 227 && inputSize != 224) {
-                throw new IllegalArgumentException("inputSize must be 227 or 224 for the paper net, got " + inputSize);
-            } else if (!paper && inputSize != 224) {
+            } else if (twoTower && inputSize != 227 && inputSize != 224) {
+                throw new IllegalArgumentException("inputSize must be 227 or 224 for the " + variant.id()
+                        + " net, got " + inputSize);
+            } else if (!twoTower && inputSize != 224) {
                 throw new IllegalArgumentException("inputSize must be 224 for the torchvision net, got " + inputSize);
             }
             if (numClasses < 2) {
@@ -709,20 +860,20 @@ public final class AlexNet {
             if (!(width > 0 && width <= 4)) {
                 throw new IllegalArgumentException("width multiplier must be in (0, 4], got " + width);
             }
-            lrn = lrn == null ? paper : lrn;
+            lrn = lrn == null ? twoTower : lrn;
             overlappingPooling = overlappingPooling == null || overlappingPooling;
             pooling = pooling == null ? Pooling.MAX : pooling;
-            grouped = grouped == null ? paper : grouped;
+            grouped = grouped == null ? twoTower : grouped;
             padding = padding == null ? Padding.ZEROS : padding;
 
-            int[] base = paper ? PAPER_CONV : TORCHVISION_CONV;
+            int[] base = twoTower ? PAPER_CONV : TORCHVISION_CONV;
             int[] c = new int[5];
             for (int i = 0; i < 5; i++) {
                 c[i] = grouped ? 2 * scale(base[i] / 2) : scale(base[i]);
             }
             fcWidth = scale(FC_WIDTH);
             if (lrn) {
-                int perTower = grouped ? Math.min(c[0], c[1]) / 2 : Math.min(c[0], c[1]);
+                int perTower = grouped && paper ? Math.min(c[0], c[1]) / 2 : Math.min(c[0], c[1]);
                 if (perTower <= LRN_N / 2) {
                     throw new IllegalArgumentException(String.format(Locale.ROOT,
                             "width %.4g leaves %d channels per tower in conv1/conv2; LRN over n=%d needs at least %d"
@@ -737,6 +888,14 @@ public final class AlexNet {
                         new ConvDef("conv3", c[2], 3, 1, 1, false, false, false, 0.0),
                         new ConvDef("conv4", c[3], 3, 1, 1, true, false, false, 1.0),
                         new ConvDef("conv5", c[4], 3, 1, 1, true, false, true, 1.0));
+            } else if (caffe) {
+                // bvlc_alexnet: conv1 is one layer (its LRN spans both towers), group 2 in conv2, conv4, conv5
+                convs = List.of(
+                        new ConvDef("conv1", c[0], 11, 4, 0, false, true, true, 0.0, false),
+                        new ConvDef("conv2", c[1], 5, 1, 2, true, true, true, CAFFE_BIAS),
+                        new ConvDef("conv3", c[2], 3, 1, 1, false, false, false, 0.0),
+                        new ConvDef("conv4", c[3], 3, 1, 1, true, false, false, CAFFE_BIAS),
+                        new ConvDef("conv5", c[4], 3, 1, 1, true, false, true, CAFFE_BIAS));
             } else {
                 convs = List.of(
                         new ConvDef("conv1", c[0], 11, 4, 2, false, false, true, 0.0),

@@ -125,6 +125,37 @@ class ArchitectureTest {
     }
 
     @Test
+    void caffeNetIsBvlcAlexnet() {
+        AlexNet net = AlexNet.builder(Variant.CAFFE).build();
+        Map<String, long[]> s = shapes(net);
+        assertThat(s.keySet()).containsExactly("input", "conv1", "lrn1", "pool1", "slice1a", "slice1b", "conv2a",
+                "conv2b", "merge2", "lrn2", "pool2", "conv3a", "conv3b", "conv4a", "conv4b", "conv5a", "conv5b",
+                "pool5a", "pool5b", "merge5", "fc6", "drop6", "fc7", "drop7", "fc8");
+        assertThat(s.get("conv1")).containsExactly(96, 55, 55);
+        assertThat(s.get("lrn1")).containsExactly(96, 55, 55); // across all 96 maps, as Caffe's norm1
+        assertThat(s.get("slice1b")).containsExactly(48, 27, 27);
+        assertThat(s.get("lrn2")).containsExactly(256, 27, 27);
+        assertThat(s.get("merge5")).containsExactly(256, 6, 6);
+        assertThat(net.parameterCount()).isEqualTo(60_965_224L).isEqualTo(Variant.CAFFE.parameters());
+        assertThat(ModelSummary.of(net).totalParameters()).isEqualTo(60_965_224L);
+        assertThat(net.paramLayers().get(0).parts()).containsExactly("conv1");
+        assertThat(net.paramLayers().get(1).groups()).isEqualTo(2);
+        // at 224 (the ONNX model zoo's declared input) conv1 gives 54x54 and Caffe's rounded-up pool1 27x27
+        Map<String, long[]> s224 = shapes(AlexNet.builder(Variant.CAFFE).inputSize(224).build());
+        assertThat(s224.get("conv1")).containsExactly(96, 54, 54);
+        assertThat(s224.get("pool1_pad")).containsExactly(96, 55, 55);
+        assertThat(s224.get("pool1")).containsExactly(96, 27, 27);
+        assertThat(s224.get("merge5")).containsExactly(256, 6, 6);
+        assertThat(AlexNet.builder(Variant.CAFFE).grouped(false).build().parameterCount()).isEqualTo(62_378_344L);
+        assertThatThrownBy(() -> AlexNet.builder(Variant.CAFFE).pooling(Pooling.AVG).build())
+                .hasMessageContaining("pooling=AVG");
+        assertThatThrownBy(() -> AlexNet.builder(Variant.CAFFE).padding(Padding.EDGE).build())
+                .hasMessageContaining("padding=EDGE");
+        assertThatThrownBy(() -> AlexNet.builder(Variant.CAFFE).inputSize(225).build())
+                .hasMessageContaining("227 or 224 for the caffe net");
+    }
+
+    @Test
     void input224ReproducesCudaConvnetMapSizes() {
         Map<String, long[]> s = shapes(AlexNet.builder().inputSize(224).build());
         assertThat(s.get("input")).containsExactly(3, 224, 224);
@@ -229,7 +260,7 @@ class ArchitectureTest {
                 .hasMessageContaining("lrn=true is an ablation of the paper net");
         assertThatThrownBy(() -> AlexNet.builder(Variant.TORCHVISION).grouped(true).build())
                 .hasMessageContaining("grouped=true");
-        assertThatThrownBy(() -> Variant.fromId("vgg")).hasMessageContaining("paper, torchvision");
+        assertThatThrownBy(() -> Variant.fromId("vgg")).hasMessageContaining("paper, torchvision, caffe");
         assertThatThrownBy(() -> AlexNet.builder().variant(null)).hasMessageContaining("variant");
     }
 

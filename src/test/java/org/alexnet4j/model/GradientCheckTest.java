@@ -67,7 +67,10 @@ class GradientCheckTest {
                 small().padding(Padding.EDGE).dataFormat(CNN2DFormat.NHWC).build(),
                 small().grouped(false).pooling(Pooling.AVG).build(),
                 AlexNet.builder(Variant.TORCHVISION).width(0.05).numClasses(4).dropout(0)
-                        .dataType(DataType.DOUBLE).testInputSize(99).build());
+                        .dataType(DataType.DOUBLE).testInputSize(99).build(),
+                // Caffe's cross-tower LRN, the tower slices after pool1 and (98: conv1 22x22) the rounded-up pooling
+                AlexNet.builder(Variant.CAFFE).width(0.07).numClasses(4).dropout(0).dataType(DataType.DOUBLE)
+                        .dataFormat(CNN2DFormat.NHWC).testInputSize(98).build());
     }
 
     private static ComputationGraph graph(AlexNet net) {
@@ -79,7 +82,10 @@ class GradientCheckTest {
     }
 
     private static DataSet batch(AlexNet net) {
-        INDArray x = TestNets.input(2, net.inputSize(), 3, 2).castTo(DataType.DOUBLE);
+        // Caffe's LRN (k = 1) divides less than the paper's (k = 2): a smaller input keeps its softmax unsaturated
+        // (DL4J's score clips probabilities at 1e-10, which would flatten the numerical gradient)
+        double scale = net.variant() == Variant.CAFFE ? 1 : 3;
+        INDArray x = TestNets.input(2, net.inputSize(), scale, 2).castTo(DataType.DOUBLE);
         if (net.dataFormat() == CNN2DFormat.NHWC) {
             x = x.permute(0, 2, 3, 1).dup('c');
         }

@@ -190,6 +190,36 @@ class ReferenceNumericsTest {
                 Options.torchvision());
     }
 
+    @Test
+    void caffeNetMatchesTheReference() {
+        // Caffe's LRN across all channels (over the tower boundary), k = 1, alpha / n; at 224 Caffe's rounded-up
+        // pool1 (54 -> 27), which the net builds as zero padding before floor-rounded pooling
+        assertLogitsMatchReference(AlexNet.builder(Variant.CAFFE).width(0.25).numClasses(10).build(),
+                Options.caffe(227, true, true));
+        assertLogitsMatchReference(AlexNet.builder(Variant.CAFFE).width(0.25).numClasses(10).inputSize(224).build(),
+                Options.caffe(224, true, true));
+        assertLogitsMatchReference(AlexNet.builder(Variant.CAFFE).width(0.25).numClasses(10).grouped(false).build(),
+                Options.caffe(227, false, true));
+        assertLogitsMatchReference(AlexNet.builder(Variant.CAFFE).width(0.25).numClasses(10).lrn(false).build(),
+                Options.caffe(227, true, false));
+        assertLogitsMatchReference(AlexNet.builder(Variant.CAFFE).width(0.25).numClasses(10)
+                .lrnImplementation(LrnImplementation.DL4J).build(), Options.caffe(227, true, true));
+        assertLogitsMatchReference(AlexNet.builder(Variant.CAFFE).width(0.25).numClasses(10)
+                .dataFormat(CNN2DFormat.NHWC).inputSize(224).build(), Options.caffe(224, true, true));
+    }
+
+    @Test
+    void caffeLrnIsNotThePapers() {
+        // the check tells the two LRN forms apart on these activations
+        AlexNet caffe = AlexNet.builder(Variant.CAFFE).width(0.25).numClasses(10).build();
+        Fixture f = fixture(caffe, 1);
+        double[] dl4j = new Inference(f.graph, caffe, 1).logits(f.x).getRow(0).castTo(DataType.DOUBLE)
+                .toDoubleVector();
+        double[] paperLrn = ReferenceAlexNet.logits(f.weights, new Options(true, true, true, true, 3, false, 227),
+                TestNets.example(f.x, 0));
+        assertThat(relErr(dl4j, paperLrn)).isGreaterThan(1e-2);
+    }
+
     @ParameterizedTest
     @EnumSource(Padding.class)
     void nhwcGivesTheSameLogitsFromTheSameWeights(Padding padding) {

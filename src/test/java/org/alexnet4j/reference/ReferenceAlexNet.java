@@ -15,13 +15,26 @@ public final class ReferenceAlexNet {
 
     /** Options of the paper net's ablations that change the forward pass. */
     public record Options(boolean paper, boolean grouped, boolean lrn, boolean maxPool, int poolWindow,
-                          boolean edgePadding, int inputSize) {
+                          boolean edgePadding, int inputSize, boolean caffe) {
+        public Options(boolean paper, boolean grouped, boolean lrn, boolean maxPool, int poolWindow,
+                       boolean edgePadding, int inputSize) {
+            this(paper, grouped, lrn, maxPool, poolWindow, edgePadding, inputSize, false);
+        }
+
         public static Options paperDefaults() {
             return new Options(true, true, true, true, 3, false, 227);
         }
 
         public static Options torchvision() {
             return new Options(false, false, false, true, 3, false, 224);
+        }
+
+        /**
+         * BVLC's bvlc_alexnet as its prototxt defines it: LRN local_size 5, alpha 1e-4 (divided by 5), beta 0.75,
+         * k 1, across all channels of conv1 and conv2; Caffe's pooling (output size rounded up); the paper's widths.
+         */
+        public static Options caffe(int inputSize, boolean grouped, boolean lrn) {
+            return new Options(true, grouped, lrn, true, 3, false, inputSize, true);
         }
     }
 
@@ -51,6 +64,9 @@ public final class ReferenceAlexNet {
                 "classifier.1", "classifier.4", "classifier.6"};
         int g = o.grouped ? 2 : 1;
         Map3 x = image;
+        if (o.caffe) {
+            return caffeLogits(weights, o, image);
+        }
         if (o.paper && o.inputSize == 224) {
             x = pad(x, 0, 3, 0, 3, o.edgePadding); // cuda-convnet's overhang: 224 -> 227
         }
@@ -74,6 +90,52 @@ public final class ReferenceAlexNet {
         h = relu(linear(h, weights.get(k[5] + ".weight"), weights.get(k[5] + ".bias")));
         h = relu(linear(h, weights.get(k[6] + ".weight"), weights.get(k[6] + ".bias")));
         return linear(h, weights.get(k[7] + ".weight"), weights.get(k[7] + ".bias"));
+    }
+
+    /** bvlc_alexnet's deploy.prototxt, layer by layer (conv1 is one layer in Caffe: its LRN spans the towers). */
+    private static double[] caffeLogits(Map<String, NpyArray> w, Options o, Map3 image) {
+        int g = o.grouped ? 2 : 1;
+        Map3 x = relu(conv(image, w.get("conv1.weight"), w.get("conv1.bias"), 4, 0, 1, false));
+        if (o.lrn) {
+            x = lrn(x, 1, 1, 1e-4 / 5);
+        }
+        x = caffePool(x, 3, 2);
+        x = relu(conv(x, w.get("conv2.weight"), w.get("conv2.bias"), 1, 2, g, false));
+        if (o.lrn) {
+            x = lrn(x, 1, 1, 1e-4 / 5);
+        }
+        x = caffePool(x, 3, 2);
+        x = relu(conv(x, w.get("conv3.weight"), w.get("conv3.bias"), 1, 1, 1, false));
+        x = relu(conv(x, w.get("conv4.weight"), w.get("conv4.bias"), 1, 1, g, false));
+        x = relu(conv(x, w.get("conv5.weight"), w.get("conv5.bias"), 1, 1, g, false));
+        x = caffePool(x, 3, 2);
+        double[] h = relu(linear(x.v(), w.get("fc6.weight"), w.get("fc6.bias")));
+        h = relu(linear(h, w.get("fc7.weight"), w.get("fc7.bias")));
+        return linear(h, w.get("fc8.weight"), w.get("fc8.bias"));
+    }
+
+    /**
+     * Caffe's max pooling without padding ({@code pooling_layer.cpp}): {@code ceil((H - k) / s) + 1} outputs, the last
+     * window clipped to the map.
+     */
+    public static Map3 caffePool(Map3 x, int window, int stride) {
+        int ho = (int) Math.ceil((x.h() - window) / (double) stride) + 1;
+        int wo = (int) Math.ceil((x.w() - window) / (double) stride) + 1;
+        Map3 y = new Map3(x.c(), ho, wo);
+        for (int c = 0; c < x.c(); c++) {
+            for (int yy = 0; yy < ho; yy++) {
+                for (int xx = 0; xx < wo; xx++) {
+                    double acc = Double.NEGATIVE_INFINITY;
+                    for (int sy = yy * stride; sy < Math.min(x.h(), yy * stride + window); sy++) {
+                        for (int sx = xx * stride; sx < Math.min(x.w(), xx * stride + window); sx++) {
+                            acc = Math.max(acc, x.get(c, sy, sx));
+                        }
+                    }
+                    y.set(c, yy, xx, acc);
+                }
+            }
+        }
+        return y;
     }
 
     /** Cross-correlation as PyTorch's Conv2d, with {@code groups} and zero or edge padding. */
@@ -134,7 +196,12 @@ public final class ReferenceAlexNet {
      * divided by n).
      */
     public static Map3 lrn(Map3 x, int towers) {
-        final double k = 2, alpha = 1e-4, beta = 0.75;
+        return lrn(x, towers, 2, 1e-4);
+    }
+
+    /** LRN with the given k and per-term alpha (Caffe's alpha / n), n = 5, beta = 0.75. */
+    public static Map3 lrn(Map3 x, int towers, double k, double alpha) {
+        final double beta = 0.75;
         final int half = 5 / 2;
         int per = x.c() / towers;
         Map3 y = new Map3(x.c(), x.h(), x.w());
