@@ -9,6 +9,8 @@ import org.alexnet4j.data.ImageSource;
 import org.alexnet4j.data.transforms.Normalization;
 import org.alexnet4j.data.transforms.Preset;
 import org.alexnet4j.eval.Evaluator;
+import org.alexnet4j.eval.Preprocessing;
+import org.alexnet4j.model.AlexNet;
 import org.alexnet4j.eval.TopK;
 import org.alexnet4j.runtime.Backend;
 import org.alexnet4j.train.TrainConfig;
@@ -35,17 +37,15 @@ import java.util.concurrent.Callable;
         description = {"Top-1 and top-5 error of a trained net on a dataset split, with the centre crop and with the "
                 + "paper's 10 crops (softmax outputs averaged). Writes eval.json and per_class.csv."})
 class EvalCommand implements Callable<Integer> {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(EvalCommand.class);
+
     @Option(names = "--data", required = true, paramLabel = "DIR", description = "Dataset or prepared cache.")
     Path data;
 
     @Option(names = "--split", defaultValue = "val", paramLabel = "NAME", description = "Split (default: ${DEFAULT-VALUE}).")
     String split;
 
-    @Option(names = "--run", paramLabel = "RUN_DIR", description = "A training run: its checkpoints/best.zip and "
-            + "its normalisation.")
-    Path run;
-
-    @ArgGroup(exclusive = true)
+    @ArgGroup(exclusive = true, multiplicity = "1")
     WeightsSource source;
 
     @Mixin
@@ -56,7 +56,7 @@ class EvalCommand implements Callable<Integer> {
     String crops;
 
     @Option(names = "--normalize", paramLabel = "mean-image|channel", description = "Input normalisation (default: "
-            + "the run's, else mean-image; torchvision's weights need channel).")
+            + "the run's, else the variant's: mean-image for paper and caffe, channel for torchvision).")
     String normalize;
 
     @Option(names = "--stats", defaultValue = "auto", paramLabel = "auto|published",
@@ -93,43 +93,33 @@ class EvalCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--batch must be at least 1");
         }
         Backend.init();
-        String norm = normalize;
-        ModelFiles.Loaded loaded;
-        if (run != null) {
-            if (source != null) {
-                throw new IllegalArgumentException("give --run or --checkpoint/--weights, not both");
-            }
-            Path best = run.resolve("checkpoints").resolve("best.zip");
-            if (!Files.exists(best)) {
-                throw new IllegalArgumentException(run + " has no checkpoints/best.zip (no epoch finished yet?)");
-            }
-            loaded = model.loadCheckpoint(best);
-            if (norm == null && Files.exists(run.resolve(Trainer.CONFIG))) {
-                norm = TrainConfig.read(run.resolve(Trainer.CONFIG)).normalize;
-            }
-        } else if (source != null) {
-            loaded = source.load(model);
-        } else {
-            throw new IllegalArgumentException("give --run RUN_DIR, --checkpoint MODEL.zip or --weights W.npz");
-        }
-        if (norm == null) {
-            norm = "mean-image";
-        }
+        String norm = normalize != null ? normalize : source.runNormalization();
+        ModelFiles.Loaded loaded = source.load(model);
+        Path run = source.run;
         int t = threads.count();
-        ImageSource images = Datasets.open(data, split, t);
+        AlexNet net = loaded.net();
+        ImageSource images = Datasets.open(data, t, Preprocessing.resize(net), split).get(split);
+        if (images.resize() != Preprocessing.resize(net)) {
+            log.warn("{} was prepared with the {} resize; the {} net's weights were made with {} (prepare "
+                    + "--resize {}): expect results a little off the published ones", data, images.resize().id(),
+                    net.variant().id(), Preprocessing.resize(net).id(), Preprocessing.resize(net).id());
+        }
         if (images.wnids().size() != loaded.net().numClasses()) {
             throw new IllegalArgumentException("the net has " + loaded.net().numClasses() + " classes but " + data
                     + " has " + images.wnids().size());
         }
-        DatasetStats st = stats.equals("auto") ? DatasetStats.of(images) : DatasetStats.published(images.imageSize());
-        Normalization n = Normalization.of(Normalization.Kind.fromId(norm), st);
+        DatasetStats st = stats.equals("auto") ? images.stats() : null;
+        Normalization n = Preprocessing.normalization(net, norm == null ? null : Normalization.Kind.fromId(norm), st,
+                images.imageSize());
         int crop = loaded.net().inputSize();
         Map<String, Object> result = new LinkedHashMap<>();
         result.put("data", data.toString());
         result.put("split", split);
         result.put("model", loaded.net().settings());
-        result.put("normalize", norm);
-        result.put("statistics", st.source());
+        result.put("normalize", n.kind().name().toLowerCase(Locale.ROOT).replace('_', '-'));
+        String statsSource = st != null ? st.source() : "published";
+        result.put("statistics", statsSource);
+        result.put("preprocessing", Preprocessing.describe(net, n, statsSource));
         result.put("chanceTop1Error", 1 - 1.0 / images.wnids().size());
         result.put("chanceTop5Error", Math.max(0, 1 - 5.0 / images.wnids().size()));
         TopK center = null;

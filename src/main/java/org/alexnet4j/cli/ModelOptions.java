@@ -16,7 +16,8 @@ import java.nio.file.Path;
 /** The model-selection options shared by every subcommand that builds a net. */
 public class ModelOptions {
     @Option(names = "--model", paramLabel = "NAME", defaultValue = "paper",
-            description = "Variant: paper (2012 two-tower net) or torchvision (default: ${DEFAULT-VALUE}).")
+            description = "Variant: paper (2012 two-tower net), torchvision, or caffe (BVLC's bvlc_alexnet) "
+                    + "(default: ${DEFAULT-VALUE}).")
     String model;
 
     @Option(names = "--classes", paramLabel = "N", description = "Number of classes of fc8 (default: 1000).")
@@ -26,7 +27,7 @@ public class ModelOptions {
             + "(default: 1, the paper).")
     Double width;
 
-    @Option(names = "--input-size", paramLabel = "S", description = "Input crop: 227 or 224 (paper), 224 "
+    @Option(names = "--input-size", paramLabel = "S", description = "Input crop: 227 or 224 (paper, caffe), 224 "
             + "(torchvision). Default: the variant's.")
     Integer inputSize;
 

@@ -51,6 +51,12 @@ class PrepareCommand implements Callable<Integer> {
             description = "Images per shard (default: automatic, 64..1024).")
     int shardSize;
 
+    @Option(names = "--resize", defaultValue = "center", paramLabel = "center|warp",
+            description = "center: shorter side to S, central S x S (the paper's); warp: the whole image to S x S, "
+                    + "aspect ignored (Caffe's, what bvlc_alexnet / --model caffe was trained on) "
+                    + "(default: ${DEFAULT-VALUE}).")
+    String resize;
+
     @picocli.CommandLine.Mixin
 
     ThreadsOption threads;
@@ -66,7 +72,8 @@ class PrepareCommand implements Callable<Integer> {
         int t = threads.count();
         Manifest m = Datasets.manifest(data, manifest, valLabels, t);
         PreparedCache.Summary s = PreparedCache.prepare(data, m, out,
-                new PreparedCache.Options(size, format, quality, shardSize, t, strict));
+                new PreparedCache.Options(size, format, quality, shardSize, t, strict,
+                        org.alexnet4j.data.Resize.fromId(resize)));
         PrintWriter o = spec.commandLine().getOut();
         o.printf(Locale.ROOT, "prepared %s in %.1f s: images %s, skipped %s (%d shards written, %d reused)%n", out,
                 s.seconds(), s.images(), s.skipped(), s.shardsWritten(), s.shardsReused());

@@ -1,37 +1,60 @@
 package org.alexnet4j.cli;
 
-import org.alexnet4j.model.AlexNet;
+import org.alexnet4j.train.TrainConfig;
+import org.alexnet4j.train.Trainer;
 import org.alexnet4j.weights.ModelFiles;
-import org.alexnet4j.weights.NpyArray;
-import org.alexnet4j.weights.Npz;
-import org.alexnet4j.weights.TorchLayout;
-import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.alexnet4j.weights.WeightFiles;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Map;
 
-/** Where a command's trained net comes from: PyTorch-layout .npz weights, or an alexnet4j model file. */
+/**
+ * Where a command's trained net comes from: PyTorch-layout .npz or ONNX weights for the net the model options
+ * describe, an alexnet4j model file, or a training run (its best checkpoint).
+ */
 class WeightsSource {
-    @Option(names = "--weights", paramLabel = "W.npz", description = "PyTorch-layout weights for the net the "
-            + "model options describe.")
+    @Option(names = "--weights", paramLabel = "W.npz|W.onnx", description = "Weights for the net the model options "
+            + "describe: a PyTorch-layout .npz, or an ONNX model (alexnet4j's export, the ONNX model zoo's "
+            + "bvlcalexnet with --model caffe, torchvision's alexnet exported by torch.onnx.export).")
     Path weights;
 
     @Option(names = "--checkpoint", paramLabel = "MODEL.zip", description = "An alexnet4j model file instead "
             + "(a training checkpoint, best.zip, or import-weights output).")
     Path checkpoint;
 
-    /** Loads the net; model options are refused with a checkpoint (it carries its own settings). */
+    @Option(names = "--run", paramLabel = "RUN_DIR", description = "A training run: its checkpoints/best.zip (and "
+            + "its normalisation).")
+    Path run;
+
+    /** Loads the net; model options are refused with a checkpoint or run (they carry their own settings). */
     ModelFiles.Loaded load(ModelOptions model) throws IOException {
+        if (run != null) {
+            return model.loadCheckpoint(bestCheckpoint(run));
+        }
         if (checkpoint != null) {
             return model.loadCheckpoint(checkpoint);
         }
-        AlexNet net = model.build();
-        Map<String, NpyArray> w = Npz.read(weights);
-        TorchLayout.validate(net, w); // before allocating the graph
-        ComputationGraph graph = net.newGraph();
-        TorchLayout.load(graph, net, w);
-        return new ModelFiles.Loaded(net, graph);
+        return WeightFiles.load(weights, model.build());
+    }
+
+    /** The normalisation the run trained with ({@code mean-image} or {@code channel}), or null. */
+    String runNormalization() throws IOException {
+        if (run == null || !Files.exists(run.resolve(Trainer.CONFIG))) {
+            return null;
+        }
+        return TrainConfig.read(run.resolve(Trainer.CONFIG)).normalize;
+    }
+
+    static Path bestCheckpoint(Path run) {
+        if (!Files.isDirectory(run)) {
+            throw new IllegalArgumentException(run + " is not a run directory (no such directory)");
+        }
+        Path best = run.resolve("checkpoints").resolve("best.zip");
+        if (!Files.exists(best)) {
+            throw new IllegalArgumentException(run + " has no checkpoints/best.zip (no epoch finished yet?)");
+        }
+        return best;
     }
 }

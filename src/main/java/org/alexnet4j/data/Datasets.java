@@ -50,6 +50,15 @@ public final class Datasets {
      * indexed, once.
      */
     public static Map<String, ImageSource> open(Path data, int threads, String... splits) throws IOException {
+        return open(data, threads, Resize.CENTER, splits);
+    }
+
+    /**
+     * As {@link #open(Path, int, String...)}; original files are brought to S x S with {@code resize} (a cache keeps
+     * the resize it was prepared with: {@link ImageSource#resize()}).
+     */
+    public static Map<String, ImageSource> open(Path data, int threads, Resize resize, String... splits)
+            throws IOException {
         Map<String, ImageSource> out = new LinkedHashMap<>();
         if (PreparedCache.isCache(data)) {
             PreparedCache cache = PreparedCache.open(data);
@@ -64,7 +73,7 @@ public final class Datasets {
         }
         Manifest manifest = manifest(data, null, null, threads);
         for (String s : splits) {
-            out.put(s, new FileImageSource(data, manifest, s, 256, threads));
+            out.put(s, new FileImageSource(data, manifest, s, 256, resize, threads));
         }
         return out;
     }

@@ -10,7 +10,7 @@ import java.util.Collections;
 import java.util.List;
 
 /**
- * Images read from the original files of a manifest split, decoded and brought to the paper's S x S form on every
+ * Images read from the original files of a manifest split, decoded and brought to S x S ({@link Resize}) on every
  * access. Slower than a prepared cache (a full-size JPEG decode per image), but needs no preparation. Missing files
  * are reported when the source is opened, before any training starts.
  */
@@ -19,9 +19,15 @@ public final class FileImageSource implements ImageSource {
     private final List<Manifest.Entry> entries;
     private final List<String> wnids;
     private final int size;
+    private final Resize resize;
 
     public FileImageSource(Path root, Manifest manifest, String split, int size, int threads) {
+        this(root, manifest, split, size, Resize.CENTER, threads);
+    }
+
+    public FileImageSource(Path root, Manifest manifest, String split, int size, Resize resize, int threads) {
         this.root = root;
+        this.resize = java.util.Objects.requireNonNull(resize, "resize");
         this.entries = manifest.split(split);
         this.wnids = manifest.wnids();
         this.size = size;
@@ -72,6 +78,11 @@ public final class FileImageSource implements ImageSource {
     @Override
     public RgbImage load(int i) throws ImageCodec.DecodeException, IOException {
         byte[] data = Files.readAllBytes(root.resolve(entries.get(i).path()));
-        return ImageCodec.decodeCentered(data, data.length, size);
+        return resize.decode(data, data.length, size);
+    }
+
+    @Override
+    public Resize resize() {
+        return resize;
     }
 }

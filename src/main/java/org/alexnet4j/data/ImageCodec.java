@@ -93,6 +93,40 @@ public final class ImageCodec {
         }
     }
 
+    /**
+     * Decodes and warps the whole image to {@code size x size}, aspect ratio ignored (Caffe's ImageNet conversion,
+     * OpenCV's bilinear {@code resize} as {@code convert_imageset} calls it). JPEGs at least twice the size are
+     * decoded at a reduced scale first, as in {@link #decodeCentered}.
+     */
+    public static RgbImage decodeWarped(byte[] data, int length, int size) throws DecodeException {
+        ImageHeader h = check(data, length);
+        int flags = IMREAD_COLOR | IMREAD_IGNORE_ORIENTATION;
+        if (h.format() == ImageHeader.Format.JPEG) {
+            int shorter = Math.min(h.width(), h.height());
+            if (shorter >= 8 * size) {
+                flags = IMREAD_REDUCED_COLOR_8 | IMREAD_IGNORE_ORIENTATION;
+            } else if (shorter >= 4 * size) {
+                flags = IMREAD_REDUCED_COLOR_4 | IMREAD_IGNORE_ORIENTATION;
+            } else if (shorter >= 2 * size) {
+                flags = IMREAD_REDUCED_COLOR_2 | IMREAD_IGNORE_ORIENTATION;
+            }
+        }
+        try (BytePointer p = new BytePointer(length)) {
+            p.put(data, 0, length);
+            try (Mat buf = new Mat(1, length, opencv_core.CV_8UC1, p); Mat bgr = imdecode(buf, flags);
+                 Mat resized = new Mat(); Size s = new Size(size, size)) {
+                if (bgr.empty()) {
+                    throw new DecodeException("corrupt image (decoder returned nothing)");
+                }
+                if (bgr.cols() == size && bgr.rows() == size) {
+                    return toRgb(bgr, 0, 0, size, size);
+                }
+                resize(bgr, resized, s, 0, 0, INTER_LINEAR);
+                return toRgb(resized, 0, 0, size, size);
+            }
+        }
+    }
+
     /** Decodes an image that is already the cache's size (no checks beyond OpenCV's). */
     public static RgbImage decodeCached(ByteBuffer direct, int length) throws DecodeException {
         try (BytePointer p = new BytePointer(direct); Mat buf = new Mat(1, length, opencv_core.CV_8UC1, p);

@@ -27,6 +27,11 @@ public interface ImageSource {
     /** The preprocessed image {@code i}; a file that cannot be decoded raises a {@code DecodeException}. */
     RgbImage load(int i) throws ImageCodec.DecodeException, IOException;
 
+    /** How the images were brought to S x S (the paper's shorter-side resize unless a cache says otherwise). */
+    default Resize resize() {
+        return Resize.CENTER;
+    }
+
     /** Training-set statistics that come with this source, or null. */
     default DatasetStats stats() {
         return null;

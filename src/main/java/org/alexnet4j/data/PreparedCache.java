@@ -54,8 +54,14 @@ public final class PreparedCache {
     public enum Format { JPEG, RAW }
 
     /** Preparation settings. */
-    public record Options(int size, Format format, int quality, int shardSize, int threads, boolean strict) {
+    public record Options(int size, Format format, int quality, int shardSize, int threads, boolean strict,
+                          Resize resize) {
+        public Options(int size, Format format, int quality, int shardSize, int threads, boolean strict) {
+            this(size, format, quality, shardSize, threads, strict, Resize.CENTER);
+        }
+
         public Options {
+            Objects.requireNonNull(resize, "resize");
             if (size < 32 || size > 1024) {
                 throw new IllegalArgumentException("--size must be in 32..1024, got " + size);
             }
@@ -87,6 +93,7 @@ public final class PreparedCache {
     private final DatasetStats stats;
     private final int size;
     private final Format format;
+    private final Resize resize;
 
     private PreparedCache(Path dir, Map<String, Object> info, List<String> wnids, DatasetStats stats) {
         this.dir = dir;
@@ -95,6 +102,7 @@ public final class PreparedCache {
         this.stats = stats;
         this.size = ((Number) info.get("size")).intValue();
         this.format = Format.valueOf((String) info.get("format"));
+        this.resize = Resize.fromId((String) info.getOrDefault("resize", Resize.CENTER.id()));
     }
 
     /** Whether {@code dir} holds a complete prepared cache. */
@@ -126,6 +134,9 @@ public final class PreparedCache {
         settings.put("size", o.size());
         settings.put("format", o.format().name());
         settings.put("quality", o.quality());
+        if (o.resize() != Resize.CENTER) {
+            settings.put("resize", o.resize().id()); // absent: the paper's (caches made before the option)
+        }
         settings.put("shardSize", shardSize);
         settings.put("source", root.toAbsolutePath().toString());
         settings.put("manifestDigest", digest(manifest));
@@ -259,7 +270,7 @@ public final class PreparedCache {
                     RgbImage img;
                     try {
                         byte[] data = Files.readAllBytes(root.resolve(e.path()));
-                        img = ImageCodec.decodeCentered(data, data.length, o.size());
+                        img = o.resize().decode(data, data.length, o.size());
                     } catch (ImageCodec.DecodeException | IOException ex) {
                         String reason = ex instanceof java.nio.file.NoSuchFileException ? "missing file"
                                 : ex.getMessage();
@@ -448,6 +459,11 @@ public final class PreparedCache {
         @Override
         public DatasetStats stats() {
             return stats;
+        }
+
+        @Override
+        public Resize resize() {
+            return resize;
         }
 
         @Override

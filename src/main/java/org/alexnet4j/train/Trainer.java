@@ -357,12 +357,18 @@ public final class Trainer {
 
     /** How the recipe validates: centre crops with its normalisation. */
     static Preset validationPreset(TrainConfig cfg, DatasetStats stats, int crop) {
-        return Preset.center(crop, Normalization.of(Normalization.Kind.fromId(cfg.normalize), stats));
+        return Preset.center(crop, normalization(cfg, stats));
+    }
+
+    /** The recipe's normalisation, in the variant's channel order (BGR for the caffe net). */
+    private static Normalization normalization(TrainConfig cfg, DatasetStats stats) {
+        Normalization n = Normalization.of(Normalization.Kind.fromId(cfg.normalize), stats);
+        return org.alexnet4j.model.Variant.fromId(cfg.model) == org.alexnet4j.model.Variant.CAFFE ? n.bgr() : n;
     }
 
     /** The training augmentation of the recipe: random crops, flips, PCA lighting, the chosen normalisation. */
     public static Preset trainPreset(TrainConfig cfg, DatasetStats stats, int crop) {
-        Normalization norm = Normalization.of(Normalization.Kind.fromId(cfg.normalize), stats);
+        Normalization norm = normalization(cfg, stats);
         return Preset.train(crop, cfg.lighting > 0 ? PcaLighting.of(stats, cfg.lighting) : null, norm);
     }
 

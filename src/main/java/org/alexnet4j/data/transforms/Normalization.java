@@ -13,6 +13,7 @@ import java.util.Arrays;
  *   initialisation was made for.</li>
  *   <li>{@link #channelMeanStd}: torchvision's {@code (v - mean[c]) / std[c]} per channel.</li>
  * </ul>
+ * Either can write its planes in B, G, R order ({@link #bgr()}) for nets trained on OpenCV's channel order (Caffe).
  */
 public final class Normalization {
     /** The selectable kinds. */
@@ -35,9 +36,15 @@ public final class Normalization {
     private final float[] meanImage; // CHW, 0..1, only for MEAN_IMAGE
     private final float[] mean = new float[3];
     private final float[] scale = new float[3];
+    private final boolean bgr;
 
     private Normalization(Kind kind, int size, float[] meanImage, double[] mean, double[] scale) {
+        this(kind, size, meanImage, mean, scale, false);
+    }
+
+    private Normalization(Kind kind, int size, float[] meanImage, double[] mean, double[] scale, boolean bgr) {
         this.kind = kind;
+        this.bgr = bgr;
         this.size = size;
         this.meanImage = meanImage;
         for (int c = 0; c < 3; c++) {
@@ -77,6 +84,29 @@ public final class Normalization {
 
     public Kind kind() {
         return kind;
+    }
+
+    /**
+     * The same normalisation with the output planes in B, G, R order (Caffe's input convention, OpenCV's channel
+     * order: bvlc_alexnet's conv1 reads blue first).
+     */
+    public Normalization bgr() {
+        double[] m = new double[3], sc = new double[3];
+        for (int c = 0; c < 3; c++) {
+            m[c] = mean[c];
+            sc[c] = scale[c];
+        }
+        return new Normalization(kind, size, meanImage, m, sc, true);
+    }
+
+    /** Whether views are written in B, G, R plane order (else R, G, B). */
+    public boolean isBgr() {
+        return bgr;
+    }
+
+    /** Output plane of input channel {@code c} (0 red, 1 green, 2 blue). */
+    public int plane(int c) {
+        return bgr ? 2 - c : c;
     }
 
     /** Source image side the mean image applies to (0 for per-channel normalization). */

@@ -16,7 +16,8 @@ public final class ViewWriter {
 
     /**
      * @param lighting RGB offset on the 0..1 scale (from {@link PcaLighting#offset}); null for none
-     * @param dst      receives {@code 3 * size * size} floats from {@code dstOffset}, channel-major (R, G, B planes)
+     * @param dst      receives {@code 3 * size * size} floats from {@code dstOffset}, channel-major (R, G, B planes,
+     *                 or B, G, R for a {@link Normalization#bgr()} normalisation)
      */
     public static void write(RgbImage src, Crop crop, float[] lighting, Normalization norm, float[] dst,
                              int dstOffset) {
@@ -42,9 +43,9 @@ public final class ViewWriter {
         float[] meanImage = norm.meanImage();
         int n = crop.size();
         float[] row = new float[n];
-        int o = dstOffset;
         final float inv255 = 1f / 255f;
         for (int c = 0; c < 3; c++) {
+            int o = dstOffset + norm.plane(c) * n * n;
             float off = lighting == null ? 0f : lighting[c];
             float scale = norm.scale(c);
             float mc = norm.mean(c);

@@ -1,0 +1,276 @@
+package org.alexnet4j.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.alexnet4j.data.DatasetStats;
+import org.alexnet4j.data.ImageCodec;
+import org.alexnet4j.data.ImageNetMeta;
+import org.alexnet4j.data.Manifest;
+import org.alexnet4j.data.PreparedCache;
+import org.alexnet4j.data.RgbImage;
+import org.alexnet4j.data.transforms.Normalization;
+import org.alexnet4j.eval.Predictor;
+import org.alexnet4j.eval.Preprocessing;
+import org.alexnet4j.model.AlexNet;
+import org.alexnet4j.runtime.Backend;
+import org.alexnet4j.train.TrainConfig;
+import org.alexnet4j.train.Trainer;
+import org.alexnet4j.util.ProgressBar;
+import org.alexnet4j.weights.ModelFiles;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.stream.Stream;
+
+@Command(name = "predict", mixinStandardHelpOptions = true,
+        description = {"Classify image files (JPEG, PNG; grayscale, CMYK and misnamed files as the pipeline "
+                + "handles them) with a trained net: the top-k classes with ImageNet wnid, name and probability, "
+                + "using the variant's own preprocessing (paper: shorter side 256, centre 227, mean image or the "
+                + "published mean; torchvision: shorter side 256, centre 224, mean/std; caffe: warp to 256x256, "
+                + "centre 227, BGR minus Caffe's mean). Unreadable files are named and skipped."})
+class PredictCommand implements java.util.concurrent.Callable<Integer> {
+    private static final Logger log = LoggerFactory.getLogger(PredictCommand.class);
+    private static final Set<String> IMAGE_EXTENSIONS = Set.of("jpg", "jpeg", "png");
+
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    WeightsSource source;
+
+    @Mixin
+    ModelOptions model;
+
+    @Parameters(arity = "1..*", paramLabel = "IMAGE|DIR", description = "Image files, or folders (searched "
+            + "recursively for .jpg .jpeg .png in any case).")
+    List<Path> inputs;
+
+    @Option(names = "--top", defaultValue = "5", paramLabel = "K", description = "Classes per image "
+            + "(default: ${DEFAULT-VALUE}).")
+    int top;
+
+    @Option(names = "--crops", defaultValue = "center", paramLabel = "center|ten",
+            description = "One centre view, or the paper's ten views averaged (default: ${DEFAULT-VALUE}).")
+    String crops;
+
+    @Option(names = "--normalize", paramLabel = "mean-image|channel",
+            description = "Input normalisation (default: the run's, else the variant's).")
+    String normalize;
+
+    @Option(names = "--batch", defaultValue = "16", paramLabel = "N", description = "Images per forward pass "
+            + "(default: ${DEFAULT-VALUE}).")
+    int batch;
+
+    @Option(names = "--json", description = "One JSON record per image (JSON Lines) instead of text.")
+    boolean json;
+
+    @Mixin
+    ThreadsOption threads;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        if (!crops.equals("center") && !crops.equals("ten")) {
+            throw new IllegalArgumentException("--crops must be center or ten, got " + crops);
+        }
+        if (batch < 1) {
+            throw new IllegalArgumentException("--batch must be at least 1, got " + batch);
+        }
+        List<Path> files = imageFiles(inputs);
+        Backend.init();
+        ModelFiles.Loaded loaded = source.load(model);
+        AlexNet net = loaded.net();
+        String norm = normalize != null ? normalize : source.runNormalization();
+        DatasetStats stats = runStats();
+        Normalization n = Preprocessing.normalization(net, norm == null ? null : Normalization.Kind.fromId(norm),
+                stats, Predictor.SOURCE_SIZE);
+        List<String> classes = classNames(net);
+        log.info("predict: {} images with the {} net ({})", files.size(), net.variant().id(),
+                Preprocessing.describe(net, n, stats != null ? stats.source() : "published"));
+        Predictor predictor = new Predictor(loaded.graph(), net, n, crops.equals("ten"), top);
+        PrintWriter out = spec.commandLine().getOut();
+        ObjectMapper om = new ObjectMapper();
+        int skipped = 0;
+        long start = System.nanoTime();
+        ExecutorService decoders = Executors.newFixedThreadPool(Math.max(1, threads.count()),
+                org.alexnet4j.util.Parallel.daemonThreads("predict-decode"));
+        try (ProgressBar bar = files.size() > 1 ? new ProgressBar("predict", files.size(), "img") : null) {
+            for (int from = 0; from < files.size(); from += batch) {
+                List<Path> chunk = files.subList(from, Math.min(files.size(), from + batch));
+                List<Future<Object>> decoded = new ArrayList<>();
+                for (Path f : chunk) {
+                    decoded.add(decoders.submit(() -> decode(predictor, f)));
+                }
+                List<Path> ok = new ArrayList<>();
+                List<RgbImage> squares = new ArrayList<>();
+                for (int i = 0; i < chunk.size(); i++) {
+                    Object r = decoded.get(i).get();
+                    if (r instanceof RgbImage img) {
+                        ok.add(chunk.get(i));
+                        squares.add(img);
+                    } else {
+                        skipped++;
+                        log.warn("skipping {}: {}", chunk.get(i), r);
+                        if (json) {
+                            Map<String, Object> rec = new LinkedHashMap<>();
+                            rec.put("file", chunk.get(i).toString());
+                            rec.put("error", r);
+                            out.println(om.writeValueAsString(rec));
+                        }
+                    }
+                }
+                List<List<Predictor.Ranked>> results = predictor.predict(squares);
+                for (int i = 0; i < ok.size(); i++) {
+                    print(out, om, ok.get(i), results.get(i), classes);
+                }
+                out.flush();
+                if (bar != null) {
+                    bar.step(chunk.size());
+                }
+            }
+        } finally {
+            decoders.shutdownNow();
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        int done = files.size() - skipped;
+        log.info(String.format(Locale.ROOT, "predict: %d images classified in %.2f s (%.1f images/s), %d skipped",
+                done, seconds, done / Math.max(seconds, 1e-9), skipped));
+        if (skipped > 0 && !json) {
+            spec.commandLine().getErr().printf("skipped %d unreadable file(s) (named above)%n", skipped);
+        }
+        return done == 0 ? 1 : 0;
+    }
+
+    /** The decoded square, or why the file cannot be read. */
+    private static Object decode(Predictor p, Path f) {
+        try {
+            byte[] data = Files.readAllBytes(f);
+            return p.square(data);
+        } catch (ImageCodec.DecodeException e) {
+            return e.getMessage();
+        } catch (IOException e) {
+            return "cannot read the file (" + e.getClass().getSimpleName() + ": " + e.getMessage() + ")";
+        }
+    }
+
+    private void print(PrintWriter out, ObjectMapper om, Path file, List<Predictor.Ranked> ranked,
+                       List<String> classes) throws IOException {
+        if (json) {
+            Map<String, Object> rec = new LinkedHashMap<>();
+            rec.put("file", file.toString());
+            List<Map<String, Object>> top = new ArrayList<>();
+            for (int k = 0; k < ranked.size(); k++) {
+                Predictor.Ranked r = ranked.get(k);
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put("rank", k + 1);
+                m.put("index", r.index());
+                String id = classes.get(r.index());
+                if (ImageNetMeta.get().isSynset(id)) {
+                    m.put("wnid", id);
+                    m.put("name", ImageNetMeta.get().name(id));
+                } else {
+                    m.put("name", id);
+                }
+                m.put("probability", r.probability());
+                top.add(m);
+            }
+            rec.put("top", top);
+            out.println(om.writeValueAsString(rec));
+            return;
+        }
+        out.println(file);
+        for (int k = 0; k < ranked.size(); k++) {
+            Predictor.Ranked r = ranked.get(k);
+            String id = classes.get(r.index());
+            String label = ImageNetMeta.get().isSynset(id) ? id + " " + ImageNetMeta.get().name(id) : id;
+            out.printf(Locale.ROOT, "  %d. %.4f  %s%n", k + 1, r.probability(), label);
+        }
+    }
+
+    /** Class names by index: the run's dataset, else ILSVRC2012's wnids for 1000 classes, else "class N". */
+    private List<String> classNames(AlexNet net) throws IOException {
+        List<String> fromRun = runClasses();
+        if (fromRun != null && fromRun.size() == net.numClasses()) {
+            return fromRun;
+        }
+        if (net.numClasses() == ImageNetMeta.get().wnids().size()) {
+            return ImageNetMeta.get().wnids();
+        }
+        List<String> names = new ArrayList<>();
+        for (int i = 0; i < net.numClasses(); i++) {
+            names.add("class " + i);
+        }
+        return names;
+    }
+
+    private List<String> runClasses() throws IOException {
+        Path data = runData();
+        if (data == null) {
+            return null;
+        }
+        if (PreparedCache.isCache(data)) {
+            return PreparedCache.open(data).wnids();
+        }
+        Path manifest = data.resolve(org.alexnet4j.data.Datasets.MANIFEST_FILE);
+        return Files.isRegularFile(manifest) ? Manifest.read(manifest).wnids() : null;
+    }
+
+    /** The training statistics of the run's prepared cache (its mean image), or null. */
+    private DatasetStats runStats() throws IOException {
+        Path data = runData();
+        return data != null && PreparedCache.isCache(data) ? PreparedCache.open(data).stats() : null;
+    }
+
+    private Path runData() throws IOException {
+        if (source.run == null || !Files.exists(source.run.resolve(Trainer.CONFIG))) {
+            return null;
+        }
+        String data = TrainConfig.read(source.run.resolve(Trainer.CONFIG)).data;
+        return data == null ? null : Path.of(data);
+    }
+
+    /** The image files named, folders expanded (sorted); a missing path is an error before any work. */
+    static List<Path> imageFiles(List<Path> inputs) throws IOException {
+        List<Path> files = new ArrayList<>();
+        for (Path p : inputs) {
+            if (Files.isDirectory(p)) {
+                try (Stream<Path> s = Files.walk(p)) {
+                    s.filter(Files::isRegularFile).filter(f -> !f.getFileName().toString().startsWith("."))
+                            .filter(f -> IMAGE_EXTENSIONS.contains(extension(f))).sorted().forEach(files::add);
+                }
+            } else if (Files.exists(p)) {
+                files.add(p);
+            } else {
+                throw new IllegalArgumentException(p + " does not exist (give image files or folders of images)");
+            }
+        }
+        if (files.isEmpty()) {
+            throw new IllegalArgumentException("no image files (.jpg .jpeg .png) in " + inputs);
+        }
+        return files;
+    }
+
+    private static String extension(Path f) {
+        String name = f.getFileName().toString();
+        int dot = name.lastIndexOf('.');
+        return dot < 0 ? "" : name.substring(dot + 1).toLowerCase(Locale.ROOT);
+    }
+}

@@ -1,0 +1,105 @@
+package org.alexnet4j.eval;
+
+import org.alexnet4j.data.ImageCodec;
+import org.alexnet4j.data.Resize;
+import org.alexnet4j.data.RgbImage;
+import org.alexnet4j.data.transforms.Normalization;
+import org.alexnet4j.data.transforms.Preset;
+import org.alexnet4j.data.transforms.TenCrop;
+import org.alexnet4j.data.transforms.ViewWriter;
+import org.alexnet4j.model.AlexNet;
+import org.deeplearning4j.nn.conf.CNN2DFormat;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+/**
+ * Classifies decoded images with a trained net: each image is brought to 256x256 the variant's way, cut into its
+ * view(s) (centre, or the paper's ten crops averaged), normalised and run in inference mode; the result is the top-k
+ * classes with their probabilities.
+ */
+public final class Predictor {
+    /** One ranked class: its index and softmax probability. */
+    public record Ranked(int index, float probability) {
+    }
+
+    private final ComputationGraph graph;
+    private final AlexNet net;
+    private final Resize resize;
+    private final Preset preset;
+    private final int top;
+
+    /**
+     * @param tenCrop the paper's ten views averaged, instead of the centre crop
+     * @param top     how many classes to rank (at most the class count)
+     */
+    public Predictor(ComputationGraph graph, AlexNet net, Normalization norm, boolean tenCrop, int top) {
+        if (top < 1) {
+            throw new IllegalArgumentException("--top must be at least 1, got " + top);
+        }
+        this.graph = graph;
+        this.net = net;
+        this.resize = Preprocessing.resize(net);
+        this.preset = tenCrop ? Preset.tenCrop(net.inputSize(), norm) : Preset.center(net.inputSize(), norm);
+        this.top = Math.min(top, net.numClasses());
+    }
+
+    /** Decodes an image file's bytes into the 256x256 square this net's preprocessing starts from. */
+    public RgbImage square(byte[] data) throws ImageCodec.DecodeException {
+        return resize.decode(data, data.length, SOURCE_SIZE);
+    }
+
+    /** Side of the squares the views are cut from (the paper's and Caffe's 256). */
+    public static final int SOURCE_SIZE = 256;
+
+    /** The ranked classes of each image (squares from {@link #square}), in one forward pass. */
+    public List<List<Ranked>> predict(List<RgbImage> squares) {
+        if (squares.isEmpty()) {
+            return List.of();
+        }
+        int views = preset.viewsPerImage();
+        int s = net.inputSize();
+        int per = 3 * s * s;
+        float[] x = new float[squares.size() * views * per];
+        int k = 0;
+        for (RgbImage img : squares) {
+            for (Preset.View v : preset.views(img.width(), new Random(0))) {
+                ViewWriter.write(img, v.crop(), v.lighting(), preset.normalization(), x, k * per);
+                k++;
+            }
+        }
+        INDArray in = Nd4j.create(x, new long[]{(long) squares.size() * views, 3, s, s}, 'c');
+        if (net.dataFormat() == CNN2DFormat.NHWC) {
+            in = in.permute(0, 2, 3, 1).dup('c');
+        }
+        INDArray probs = graph.outputSingle(false, in);
+        if (views > 1) {
+            probs = TenCrop.average(probs);
+        }
+        List<List<Ranked>> out = new ArrayList<>();
+        for (int i = 0; i < squares.size(); i++) {
+            out.add(rank(probs.getRow(i).toFloatVector()));
+        }
+        return out;
+    }
+
+    private List<Ranked> rank(float[] p) {
+        List<Ranked> r = new ArrayList<>();
+        boolean[] taken = new boolean[p.length];
+        for (int n = 0; n < top; n++) {
+            int best = -1;
+            for (int c = 0; c < p.length; c++) {
+                if (!taken[c] && (best < 0 || p[c] > p[best])) {
+                    best = c;
+                }
+            }
+            taken[best] = true;
+            r.add(new Ranked(best, p[best]));
+        }
+        return r;
+    }
+}
