@@ -42,7 +42,7 @@ class CliTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"summary", "export-weights", "import-weights", "forward", "sample-input", "env", "synth",
+    @ValueSource(strings = {"summary", "export-weights", "import-weights", "export-onnx", "predict", "forward", "sample-input", "env", "synth",
             "manifest", "prepare", "bench-data", "train", "eval", "bench"})
     void everySubcommandHasHelp(String command) {
         CliRunner.Result r = run(command, "--help");
@@ -73,7 +73,7 @@ class CliTest {
     void badModelOptionsGetAClearMessage() {
         CliRunner.Result r = run("summary", "--model", "vgg16");
         assertThat(r.exit()).isEqualTo(1);
-        assertThat(r.err()).contains("Unknown model variant 'vgg16'; expected one of paper, torchvision");
+        assertThat(r.err()).contains("Unknown model variant 'vgg16'; expected one of paper, torchvision, caffe");
         assertThat(run("summary", "--input-size", "200").err()).contains("inputSize must be 227 or 224");
         assertThat(run("summary", "--model", "torchvision", "--no-lrn").exit()).isZero();
         assertThat(run("summary", "--model", "torchvision", "--towers", "2").err()).contains("grouped=true is an ablation");

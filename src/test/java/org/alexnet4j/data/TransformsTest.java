@@ -177,6 +177,53 @@ class TransformsTest {
     }
 
     @Test
+    void bgrNormalisationWritesTheSameValuesInReversedPlaneOrder() {
+        Normalization rgb = Normalization.channelMeanStd(new double[]{0.48, 0.46, 0.41},
+                new double[]{1 / 255.0, 1 / 255.0, 1 / 255.0});
+        Normalization bgr = rgb.bgr();
+        assertThat(bgr.isBgr()).isTrue();
+        assertThat(rgb.isBgr()).isFalse();
+        RgbImage img = pattern(S, 3);
+        int n = 40;
+        float[] a = new float[3 * n * n], b = new float[3 * n * n];
+        Crop crop = new Crop(7, 9, n, true);
+        ViewWriter.write(img, crop, new float[]{0.01f, -0.02f, 0.03f}, rgb, a, 0);
+        ViewWriter.write(img, crop, new float[]{0.01f, -0.02f, 0.03f}, bgr, b, 0);
+        int plane = n * n;
+        for (int c = 0; c < 3; c++) {
+            for (int i = 0; i < plane; i++) {
+                assertThat(b[(2 - c) * plane + i]).isEqualTo(a[c * plane + i]);
+            }
+        }
+        // Caffe's convention: plane 0 is blue, 0..255 minus the mean
+        assertThat(b[0]).isCloseTo((img.get(7 + n - 1, 9, 2) / 255f + 0.03f - 0.41f) * 255f, within(1e-3f));
+    }
+
+    @Test
+    void warpKeepsTheWholeImageAndCenterCutsTheMiddle() throws Exception {
+        // 512x256: the left quarter red, the rest blue
+        RgbImage wide = RgbImage.blank(512, 256);
+        for (int y = 0; y < 256; y++) {
+            for (int x = 0; x < 512; x++) {
+                wide.set(x, y, x < 128 ? 0 : 2, 255);
+            }
+        }
+        byte[] png = ImageCodec.encodePng(wide);
+        RgbImage warped = Resize.WARP.decode(png, png.length, 256);
+        RgbImage centred = Resize.CENTER.decode(png, png.length, 256);
+        assertThat(warped.width()).isEqualTo(256);
+        assertThat(warped.height()).isEqualTo(256);
+        // warp squeezes the whole width: columns 0..63 come from the red quarter; the centre crop never sees it
+        assertThat(warped.get(10, 100, 0)).isEqualTo(255);
+        assertThat(warped.get(10, 100, 2)).isZero();
+        assertThat(warped.get(100, 100, 2)).isEqualTo(255);
+        assertThat(centred.get(10, 100, 0)).isZero();
+        assertThat(centred.get(10, 100, 2)).isEqualTo(255);
+        assertThat(Resize.fromId("warp")).isEqualTo(Resize.WARP);
+        assertThatThrownBy(() -> Resize.fromId("crop")).hasMessageContaining("center or warp");
+    }
+
+    @Test
     void tenCropAveragingAveragesTheTenViewsOfEachImage() {
         // 2 images x 10 views x 3 classes
         float[] p = new float[60];
