@@ -61,10 +61,16 @@ echo "== 10. evaluation of the best checkpoint: centre crop and the paper's 10 c
 "$A" eval --data "$OUT/cache" --run "$OUT/run"
 
 echo
+echo "== 11. the trained net as ONNX (alexnet4j export-onnx), and two photos classified (alexnet4j predict)"
+"$A" export-onnx --run "$OUT/run" --out "$OUT/run/model.onnx"
+"$A" predict --run "$OUT/run" --top 3 $(ls "$OUT"/data/val/*.JPEG | head -2)
+
+echo
 echo "metrics:    $OUT/run/metrics.csv"
 echo "plots:      $OUT/run/plots/loss.png, error.png, lr.png"
 echo "checkpoint: $OUT/run/checkpoints/best.zip (resume a run with: alexnet4j train --resume $OUT/run --epochs N)"
 echo "evaluation: $OUT/run/eval/eval.json, per_class.csv"
+echo "ONNX model: $OUT/run/model.onnx (inputs NCHW 'input', outputs 'logits' and 'probabilities')"
 
 echo
 echo "quickstart finished in $(( $(date +%s) - start )) s; files in $OUT:"
