@@ -74,17 +74,7 @@ public final class ImageCodec {
      */
     public static RgbImage decodeCentered(byte[] data, int length, int size) throws DecodeException {
         ImageHeader h = check(data, length);
-        int flags = IMREAD_COLOR | IMREAD_IGNORE_ORIENTATION;
-        if (h.format() == ImageHeader.Format.JPEG) {
-            int shorter = Math.min(h.width(), h.height());
-            if (shorter >= 8 * size) {
-                flags = IMREAD_REDUCED_COLOR_8 | IMREAD_IGNORE_ORIENTATION;
-            } else if (shorter >= 4 * size) {
-                flags = IMREAD_REDUCED_COLOR_4 | IMREAD_IGNORE_ORIENTATION;
-            } else if (shorter >= 2 * size) {
-                flags = IMREAD_REDUCED_COLOR_2 | IMREAD_IGNORE_ORIENTATION;
-            }
-        }
+        int flags = decodeFlags(h, size);
         try (BytePointer p = new BytePointer(length)) {
             p.put(data, 0, length);
             try (Mat buf = new Mat(1, length, opencv_core.CV_8UC1, p); Mat bgr = imdecode(buf, flags)) {
@@ -100,17 +90,7 @@ public final class ImageCodec {
      */
     public static RgbImage decodeWarped(byte[] data, int length, int size) throws DecodeException {
         ImageHeader h = check(data, length);
-        int flags = IMREAD_COLOR | IMREAD_IGNORE_ORIENTATION;
-        if (h.format() == ImageHeader.Format.JPEG) {
-            int shorter = Math.min(h.width(), h.height());
-            if (shorter >= 8 * size) {
-                flags = IMREAD_REDUCED_COLOR_8 | IMREAD_IGNORE_ORIENTATION;
-            } else if (shorter >= 4 * size) {
-                flags = IMREAD_REDUCED_COLOR_4 | IMREAD_IGNORE_ORIENTATION;
-            } else if (shorter >= 2 * size) {
-                flags = IMREAD_REDUCED_COLOR_2 | IMREAD_IGNORE_ORIENTATION;
-            }
-        }
+        int flags = decodeFlags(h, size);
         try (BytePointer p = new BytePointer(length)) {
             p.put(data, 0, length);
             try (Mat buf = new Mat(1, length, opencv_core.CV_8UC1, p); Mat bgr = imdecode(buf, flags);
@@ -125,6 +105,21 @@ public final class ImageCodec {
                 return toRgb(resized, 0, 0, size, size);
             }
         }
+    }
+
+    /** OpenCV's decode flags: a JPEG whose shorter side is 2, 4 or 8 times {@code size} decodes at that reduction. */
+    private static int decodeFlags(ImageHeader h, int size) {
+        if (h.format() == ImageHeader.Format.JPEG) {
+            int shorter = Math.min(h.width(), h.height());
+            if (shorter >= 8 * size) {
+                return IMREAD_REDUCED_COLOR_8 | IMREAD_IGNORE_ORIENTATION;
+            } else if (shorter >= 4 * size) {
+                return IMREAD_REDUCED_COLOR_4 | IMREAD_IGNORE_ORIENTATION;
+            } else if (shorter >= 2 * size) {
+                return IMREAD_REDUCED_COLOR_2 | IMREAD_IGNORE_ORIENTATION;
+            }
+        }
+        return IMREAD_COLOR | IMREAD_IGNORE_ORIENTATION;
     }
 
     /** Decodes an image that is already the cache's size (no checks beyond OpenCV's). */
