@@ -52,8 +52,8 @@ public final class Preprocessing {
         if (k == Normalization.Kind.MEAN_IMAGE && stats != null) {
             n = Normalization.meanImage(stats);
         } else if (k == Normalization.Kind.MEAN_IMAGE) {
-            double[] rgb = {CAFFE_MEAN_BGR[2] / 255, CAFFE_MEAN_BGR[1] / 255, CAFFE_MEAN_BGR[0] / 255};
-            n = Normalization.channelMeanStd(rgb, new double[]{1 / 255.0, 1 / 255.0, 1 / 255.0});
+            n = Normalization.meanPixel(new double[]{CAFFE_MEAN_BGR[2] / 255, CAFFE_MEAN_BGR[1] / 255,
+                    CAFFE_MEAN_BGR[0] / 255});
         } else {
             n = Normalization.of(k, stats != null ? stats : DatasetStats.published(size));
         }
@@ -62,10 +62,10 @@ public final class Preprocessing {
 
     /** One line for logs and JSON: what the input went through. */
     public static String describe(AlexNet net, Normalization n, String statsSource) {
-        String norm = n.kind() == Normalization.Kind.MEAN_IMAGE
-                ? (n.size() > 0 ? "minus the mean image (" + statsSource + "), 0..255" : "minus the mean pixel, 0..255")
-                : net.variant() == Variant.CAFFE && statsSource.equals("published")
-                ? "minus Caffe's published mean pixel, 0..255" : "(v - mean) / std per channel (" + statsSource + ")";
+        String norm = n.kind() == Normalization.Kind.CHANNEL ? "(v - mean) / std per channel (" + statsSource + ")"
+                : n.size() > 0 ? "minus the mean image (" + statsSource + "), 0..255"
+                : net.variant() == Variant.CAFFE ? "minus Caffe's published mean pixel, 0..255"
+                : "minus the mean pixel (" + statsSource + "), 0..255";
         return String.format(Locale.ROOT, "%s, centre %d, %s, %s", resize(net) == Resize.WARP
                 ? "warp to 256x256" : "shorter side 256 + central 256x256", net.inputSize(), norm,
                 n.isBgr() ? "BGR" : "RGB");

@@ -98,7 +98,8 @@ public final class OnnxExport {
         return ModelProto.newBuilder()
                 .setIrVersion(irVersion(opset))
                 .setProducerName("alexnet4j")
-                .setProducerVersion(String.valueOf(OnnxExport.class.getPackage().getImplementationVersion()))
+                .setProducerVersion(java.util.Objects.requireNonNullElse(
+                        OnnxExport.class.getPackage().getImplementationVersion(), "dev"))
                 .setDomain("org.alexnet4j")
                 .setModelVersion(1)
                 .setDocString("AlexNet (" + net.variant().id() + ") exported by alexnet4j: " + net.settings())

@@ -215,11 +215,10 @@ public final class OnnxImport {
                         + (f.transposed ? " (as PyTorch's [out, in])" : "") + ", expected "
                         + Arrays.toString(e.weightShape));
             }
-            long out = e.weightShape[0];
-            if (f.bias != null && f.bias.shape().length == 1 && f.bias.shape()[0] != out || f.bias != null
-                    && f.bias.shape().length != 1) {
+            long[] biasShape = {e.weightShape[0]};
+            if (f.bias != null && !Arrays.equals(f.bias.shape(), biasShape)) {
                 problems.add(where + ": bias '" + f.biasName + "' has shape " + Arrays.toString(f.bias.shape())
-                        + ", expected [" + out + "]");
+                        + ", expected " + Arrays.toString(biasShape));
             }
         }
     }

@@ -197,6 +197,9 @@ class TransformsTest {
         }
         // Caffe's convention: plane 0 is blue, 0..255 minus the mean
         assertThat(b[0]).isCloseTo((img.get(7 + n - 1, 9, 2) / 255f + 0.03f - 0.41f) * 255f, within(1e-3f));
+        Normalization pixel = Normalization.meanPixel(new double[]{0.48, 0.46, 0.41});
+        assertThat(pixel.kind()).isEqualTo(Normalization.Kind.MEAN_IMAGE);
+        assertThat(pixel.apply(2, 5, 6, 0.5f)).isCloseTo(255f * (0.5f - 0.41f), within(1e-4f));
     }
 
     @Test

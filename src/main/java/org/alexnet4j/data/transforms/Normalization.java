@@ -63,6 +63,19 @@ public final class Normalization {
                 new double[]{255, 255, 255});
     }
 
+    /**
+     * A mean pixel subtracted on the 0..255 scale, {@code 255 * (v - mean[c])}: the paper's mean subtraction where no
+     * mean image is at hand (Caffe's published ImageNet mean pixel).
+     *
+     * @param mean the mean of each channel on the 0..1 scale, R, G, B
+     */
+    public static Normalization meanPixel(double[] mean) {
+        if (mean.length != 3) {
+            throw new IllegalArgumentException("need 3 channel means");
+        }
+        return new Normalization(Kind.MEAN_IMAGE, 0, null, mean, new double[]{255, 255, 255});
+    }
+
     /** Per-channel {@code (v - mean) / std}. */
     public static Normalization channelMeanStd(double[] mean, double[] std) {
         if (mean.length != 3 || std.length != 3) {
@@ -109,7 +122,7 @@ public final class Normalization {
         return bgr ? 2 - c : c;
     }
 
-    /** Source image side the mean image applies to (0 for per-channel normalization). */
+    /** Source image side the mean image applies to (0 for per-channel normalization and a mean pixel). */
     public int size() {
         return size;
     }
