@@ -60,8 +60,8 @@ class EvalCommand implements Callable<Integer> {
     String normalize;
 
     @Option(names = "--stats", defaultValue = "auto", paramLabel = "auto|published",
-            description = "Mean/std: the prepared cache's statistics (auto) or the published ImageNet ones "
-                    + "(default: ${DEFAULT-VALUE}).")
+            description = "Mean/std: auto = the prepared cache's statistics (for --model torchvision weights "
+                    + "not from a run: torchvision's published ones), or published (default: ${DEFAULT-VALUE}).")
     String stats;
 
     @Option(names = "--batch", defaultValue = "64", paramLabel = "N", description = "Images per batch "
@@ -108,7 +108,11 @@ class EvalCommand implements Callable<Integer> {
             throw new IllegalArgumentException("the net has " + loaded.net().numClasses() + " classes but " + data
                     + " has " + images.wnids().size());
         }
-        DatasetStats st = stats.equals("auto") ? images.stats() : null;
+        // auto: a run's (and any cache's) statistics, except for torchvision's published weights, which were made
+        // with torchvision's published mean/std
+        boolean published = stats.equals("published") || source.run == null
+                && net.variant() == org.alexnet4j.model.Variant.TORCHVISION;
+        DatasetStats st = published ? null : images.stats();
         Normalization n = Preprocessing.normalization(net, norm == null ? null : Normalization.Kind.fromId(norm), st,
                 images.imageSize());
         int crop = loaded.net().inputSize();

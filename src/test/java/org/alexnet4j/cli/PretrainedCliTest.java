@@ -124,5 +124,17 @@ class PretrainedCliTest {
                 .contains("Caffe's published mean pixel");
         assertThat(j.get("center").get("images").asInt()).isEqualTo(6);
         assertThat(r.out()).contains("\"center\"");
+
+        // torchvision's weights on a cache with its own statistics: torchvision's published mean/std
+        Path cache = tmp.resolve("cache"), tv = tmp.resolve("tv.onnx"), tvOut = tmp.resolve("eval-tv");
+        ok("prepare", "--data", data.toString(), "--out", cache.toString());
+        ok("export-onnx", "--model", "torchvision", "--width", "0.25", "--classes", "3", "--out", tv.toString());
+        ok("eval", "--model", "torchvision", "--width", "0.25", "--classes", "3", "--weights", tv.toString(),
+                "--data", cache.toString(), "--crops", "center", "--out", tvOut.toString());
+        JsonNode t = new ObjectMapper().readTree(Files.readString(tvOut.resolve("eval.json")));
+        assertThat(t.get("statistics").asText()).isEqualTo("published");
+        assertThat(t.get("normalize").asText()).isEqualTo("channel");
+        assertThat(t.get("preprocessing").asText()).contains("shorter side 256").contains("centre 224")
+                .contains("RGB");
     }
 }
