@@ -24,7 +24,7 @@ import java.util.concurrent.Callable;
                 + "and backward+update, images/s, peak JVM heap and resident memory. --model zoo is DL4J's own zoo "
                 + "AlexNet, the in-run baseline; --per-layer adds a forward/backward breakdown by layer."})
 class BenchCommand implements Callable<Integer> {
-    @Option(names = "--bench-model", defaultValue = "paper", paramLabel = "paper|torchvision|zoo", split = ",",
+    @Option(names = "--bench-model", defaultValue = "paper", paramLabel = "paper|torchvision|caffe|zoo", split = ",",
             description = "Model(s) to time, comma-separated (default: ${DEFAULT-VALUE}). Other model options "
                     + "(--width, --format, ...) apply to paper/torchvision.")
     List<String> models;
@@ -105,7 +105,7 @@ class BenchCommand implements Callable<Integer> {
             AlexNet net = null;
             if (m.equals("zoo")) {
                 s = ModelBench.zoo(model.classes != null ? model.classes : 1000);
-            } else if (m.equals("paper") || m.equals("torchvision")) {
+            } else if (m.equals("paper") || m.equals("torchvision") || m.equals("caffe")) {
                 model.model = m;
                 net = model.build();
                 if (towerNet == null && net.paramLayers().stream().anyMatch(l -> l.groups() == 2)) {
@@ -116,7 +116,7 @@ class BenchCommand implements Callable<Integer> {
                     scalingNet = net;
                 }
             } else {
-                throw new IllegalArgumentException("--bench-model must be paper, torchvision or zoo, got " + m);
+                throw new IllegalArgumentException("--bench-model must be paper, torchvision, caffe or zoo, got " + m);
             }
             ModelBench.Result r = ModelBench.run(s, batch, train, infer, warmup, iters);
             raw.add(r);
