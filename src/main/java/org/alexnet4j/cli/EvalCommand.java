@@ -174,7 +174,7 @@ class EvalCommand implements Callable<Integer> {
     }
 
     private static void writePerClass(Path file, List<String> wnids, TopK center, TopK ten) throws Exception {
-        StringBuilder sb = new StringBuilder("index,wnid,name,images,center_top1_acc,center_top5_acc,ten_top1_acc,"
+        StringBuilder sb = new StringBuilder("index,class,name,images,center_top1_acc,center_top5_acc,ten_top1_acc,"
                 + "ten_top5_acc\n");
         TopK any = center != null ? center : ten;
         long[] total = any.perClassTotal();

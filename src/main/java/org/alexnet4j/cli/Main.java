@@ -19,6 +19,7 @@ import java.io.PrintWriter;
                 ExportOnnxCommand.class,
                 ForwardCommand.class,
                 PredictCommand.class,
+                FeaturesCommand.class,
                 SampleInputCommand.class,
                 EnvCommand.class,
                 GpuCheckCommand.class,

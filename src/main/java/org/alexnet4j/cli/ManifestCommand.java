@@ -28,9 +28,11 @@ class ManifestCommand implements Runnable {
     }
 
     @Command(name = "build", mixinStandardHelpOptions = true,
-            description = {"Write a manifest (split, relative path, class index, wnid, bytes, width, height) of DIR: "
-                    + "train/<wnid>/*.JPEG and val/ flat (labels from the shipped ILSVRC2012 validation labels or "
-                    + "--val-labels) or val/<wnid>/. Class index = position in the sorted wnids of train/."})
+            description = {"Write a manifest (split, relative path, class index, class, bytes, width, height) of DIR: "
+                    + "ILSVRC2012's train/<wnid>/*.JPEG and val/ flat (labels from the shipped validation labels or "
+                    + "--val-labels) or val/<wnid>/; or any class folders train/<class>/ and val/<class>/ (.jpg .jpeg "
+                    + ".png .bmp in any case, nested folders included, links followed, hidden files left out); or "
+                    + "--labels FILE. Class index = position in the sorted class names of train/."})
     static class Build implements Callable<Integer> {
         @Option(names = "--data", required = true, paramLabel = "DIR", description = "Dataset root.")
         Path data;
@@ -42,6 +44,10 @@ class ManifestCommand implements Runnable {
                 description = "Labels for a flat val/ ('file<TAB>wnid' lines) instead of ILSVRC2012's.")
         Path valLabels;
 
+        @Option(names = "--labels", paramLabel = "FILE", description = "A label list instead of class folders: "
+                + "'train/PATH<TAB>class' and 'val/PATH<TAB>class' lines, paths relative to DIR.")
+        Path labels;
+
         @picocli.CommandLine.Mixin
 
         ThreadsOption threads;
@@ -51,7 +57,8 @@ class ManifestCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            Manifest m = Manifest.build(data, valLabels == null ? null : Manifest.readValLabels(valLabels),
+            Manifest m = labels != null ? Manifest.fromLabels(data, labels, threads.count())
+                    : Manifest.build(data, valLabels == null ? null : Manifest.readValLabels(valLabels),
                     threads.count());
             Path file = out != null ? out : data.resolve(Datasets.MANIFEST_FILE);
             m.write(file);

@@ -205,7 +205,10 @@ class PredictCommand implements java.util.concurrent.Callable<Integer> {
         }
     }
 
-    /** Class names by index: the run's dataset, else ILSVRC2012's wnids for 1000 classes, else "class N". */
+    /**
+     * Class names by index: the run's (its classes.tsv, else its dataset's), else ILSVRC2012's wnids for 1000 classes,
+     * else "class N".
+     */
     private List<String> classNames(AlexNet net) throws IOException {
         List<String> fromRun = runClasses();
         if (fromRun != null && fromRun.size() == net.numClasses()) {
@@ -222,6 +225,9 @@ class PredictCommand implements java.util.concurrent.Callable<Integer> {
     }
 
     private List<String> runClasses() throws IOException {
+        if (source.run != null && Files.isRegularFile(source.run.resolve(org.alexnet4j.data.ClassList.FILE))) {
+            return org.alexnet4j.data.ClassList.read(source.run.resolve(org.alexnet4j.data.ClassList.FILE));
+        }
         Path data = runData();
         if (data == null) {
             return null;

@@ -21,7 +21,8 @@ import java.util.concurrent.Callable;
                 + "training set's mean image, channel mean/std and RGB covariance eigen-decomposition. Parallel, "
                 + "resumable (rerun with the same --out), unreadable files skipped and listed (--strict: error)."})
 class PrepareCommand implements Callable<Integer> {
-    @Option(names = "--data", required = true, paramLabel = "DIR", description = "ILSVRC2012-layout dataset.")
+    @Option(names = "--data", required = true, paramLabel = "DIR", description = "Dataset: ILSVRC2012's layout or "
+            + "any class folders (see manifest build).")
     Path data;
 
     @Option(names = "--out", required = true, paramLabel = "CACHE", description = "Cache directory.")
@@ -33,6 +34,10 @@ class PrepareCommand implements Callable<Integer> {
 
     @Option(names = "--val-labels", paramLabel = "FILE", description = "Labels for a flat val/ when indexing.")
     Path valLabels;
+
+    @Option(names = "--labels", paramLabel = "FILE", description = "A label list instead of class folders "
+            + "('train/PATH<TAB>class', 'val/PATH<TAB>class' lines) when indexing.")
+    Path labels;
 
     @Option(names = "--size", defaultValue = "256", paramLabel = "S", description = "Side of the stored images "
             + "(default: ${DEFAULT-VALUE}, the paper's).")
@@ -70,7 +75,7 @@ class PrepareCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         int t = threads.count();
-        Manifest m = Datasets.manifest(data, manifest, valLabels, t);
+        Manifest m = Datasets.manifest(data, manifest, valLabels, labels, t);
         PreparedCache.Summary s = PreparedCache.prepare(data, m, out,
                 new PreparedCache.Options(size, format, quality, shardSize, t, strict,
                         org.alexnet4j.data.Resize.fromId(resize)));

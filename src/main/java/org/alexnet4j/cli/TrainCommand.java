@@ -24,7 +24,8 @@ import java.util.concurrent.Callable;
                 + "RUN_DIR/config.json. Writes metrics.csv, plots/*.png, checkpoints/ and train.log in RUN_DIR. "
                 + "Ctrl-C writes a checkpoint and exits; --resume RUN_DIR continues exactly."})
 class TrainCommand implements Callable<Integer> {
-    @Option(names = "--data", paramLabel = "DIR", description = "ILSVRC2012-layout dataset or prepared cache.")
+    @Option(names = "--data", paramLabel = "DIR", description = "Dataset (ILSVRC2012's layout or any class folders) "
+            + "or prepared cache.")
     Path data;
 
     @Option(names = "--out", paramLabel = "RUN_DIR", description = "Run directory (new).")
@@ -127,6 +128,20 @@ class TrainCommand implements Callable<Integer> {
             + "(default: 0.1).")
     Double lighting;
 
+    @Option(names = "--init-from", paramLabel = "W.npz|W.onnx|MODEL.zip|RUN_DIR", description = "Fine-tuning: start "
+            + "from these weights; every layer that fits is loaded, the others (a new fc8 for other classes) keep "
+            + "their initialisation, and the log says which.")
+    Path initFrom;
+
+    @Option(names = "--freeze", paramLabel = "LAYERS", description = "Fine-tuning: layers whose parameters stay "
+            + "bit-identical (no update, no weight decay), names or ranges of conv1..fc8, e.g. conv1-conv5.")
+    String freeze;
+
+    @Option(names = "--lr-mult", paramLabel = "LAYER=X[/B],...", description = "Fine-tuning: per-layer "
+            + "learning-rate multipliers, X for the weights and B (default X) for the biases, e.g. fc8=10/20 "
+            + "(Caffe's lr_mult).")
+    String lrMult;
+
     @Option(names = "--strict", description = "Stop at the first unreadable image.")
     boolean strict;
 
@@ -154,7 +169,8 @@ class TrainCommand implements Callable<Integer> {
             }
             cfg = TrainConfig.read(runDir.resolve(Trainer.CONFIG));
             if (data != null || config != null || batch != null || lr != null || momentum != null
-                    || weightDecay != null || init != null || optimizer != null || normalize != null || lighting != null) {
+                    || weightDecay != null || init != null || optimizer != null || normalize != null || lighting != null
+                    || initFrom != null || freeze != null || lrMult != null) {
                 throw new IllegalArgumentException("--resume continues the recipe in " + runDir.resolve(
                         Trainer.CONFIG) + "; only --epochs, --max-iters, --limit-batches, --threads, --log-every,"
                         + " --checkpoint-every, --cache-mode, --devices, --parallel-mode, --averaging-frequency,"
@@ -206,6 +222,15 @@ class TrainCommand implements Callable<Integer> {
             }
             if (strict) {
                 cfg.strict = true;
+            }
+            if (initFrom != null) {
+                cfg.initFrom = initFrom.toAbsolutePath().toString();
+            }
+            if (freeze != null) {
+                cfg.freeze = freeze;
+            }
+            if (lrMult != null) {
+                cfg.lrMult = lrMult;
             }
             boolean seedGiven = spec.commandLine().getParseResult().hasMatchedOption("--seed");
             if (seedGiven || config == null) {

@@ -22,8 +22,17 @@ public final class Datasets {
      * built now (and not written: the data directory may be read-only).
      */
     public static Manifest manifest(Path data, Path manifest, Path valLabels, int threads) throws IOException {
+        return manifest(data, manifest, valLabels, null, threads);
+    }
+
+    /** As {@link #manifest(Path, Path, Path, int)}, or from a label list ({@code path<TAB>class} lines). */
+    public static Manifest manifest(Path data, Path manifest, Path valLabels, Path labels, int threads)
+            throws IOException {
         if (manifest != null) {
             return Manifest.read(manifest);
+        }
+        if (labels != null) {
+            return Manifest.fromLabels(data, labels, threads);
         }
         Path standard = data.resolve(MANIFEST_FILE);
         if (Files.isRegularFile(standard)) {

@@ -163,6 +163,13 @@ public final class ImageCodec {
         }
     }
 
+    /** BMP bytes of an RGB image (24-bit). */
+    public static byte[] encodeBmp(RgbImage image) {
+        try (Mat bgr = toMat(image); BytePointer out = new BytePointer(); IntPointer params = new IntPointer()) {
+            return encode(".bmp", bgr, out, params);
+        }
+    }
+
     /** JPEG bytes of a single-channel (grayscale) image given as 0..255 values. */
     public static byte[] encodeGrayJpeg(byte[] gray, int width, int height, int quality) {
         try (BytePointer p = new BytePointer(gray); Mat m = new Mat(height, width, opencv_core.CV_8UC1, p);

@@ -11,7 +11,7 @@ package org.alexnet4j.data;
 public record ImageHeader(Format format, int width, int height, int components, String problem) {
 
     /** Container formats recognised by content. */
-    public enum Format { JPEG, PNG, UNKNOWN }
+    public enum Format { JPEG, PNG, BMP, UNKNOWN }
 
     /** How far from the end the JPEG end-of-image marker (FF D9) may be: allows short trailing padding. */
     static final int EOI_SEARCH = 4096;
@@ -53,7 +53,19 @@ public record ImageHeader(Format format, int width, int height, int components, 
             }
             return new ImageHeader(Format.PNG, w, h, 0, end ? null : "truncated PNG (no IEND chunk)");
         }
-        return new ImageHeader(Format.UNKNOWN, 0, 0, 0, "not a JPEG or PNG file");
+        if (length >= 26 && data[0] == 'B' && data[1] == 'M') {
+            long declared = le32(data, 2) & 0xFFFFFFFFL;
+            int w = le32(data, 18);
+            int h = Math.abs(le32(data, 22)); // negative: rows stored top-down
+            String problem = w <= 0 || h <= 0 ? "BMP with no pixels" : declared > fileLength
+                    ? "truncated BMP (" + fileLength + " of " + declared + " bytes)" : null;
+            return new ImageHeader(Format.BMP, w, h, 0, problem);
+        }
+        return new ImageHeader(Format.UNKNOWN, 0, 0, 0, "not a JPEG, PNG or BMP file");
+    }
+
+    private static int le32(byte[] d, int i) {
+        return (d[i] & 0xFF) | (d[i + 1] & 0xFF) << 8 | (d[i + 2] & 0xFF) << 16 | (d[i + 3] & 0xFF) << 24;
     }
 
     private static ImageHeader parseJpeg(byte[] d, int n, byte[] tail, int tn) {

@@ -319,6 +319,7 @@ public final class ImageNetIterator implements DataSetIterator, AutoCloseable {
         INDArray features = buffers[0];
         java.nio.FloatBuffer dst = OffHeap.buffer(features);
         List<Integer> labels = new ArrayList<>(to - from);
+        List<java.io.Serializable> images = new ArrayList<>(to - from); // source index of every row
         int rows = 0;
         for (int pos = from; pos < to; pos++) {
             int i = ord[pos];
@@ -333,6 +334,7 @@ public final class ImageNetIterator implements DataSetIterator, AutoCloseable {
             for (Preset.View v : preset.views(image.width(), rng)) {
                 ViewWriter.write(image, v.crop(), v.lighting(), preset.normalization(), dst, rows * viewLength);
                 labels.add(source.label(i));
+                images.add(i);
                 rows++;
             }
         }
@@ -352,7 +354,9 @@ public final class ImageNetIterator implements DataSetIterator, AutoCloseable {
             features = features.get(NDArrayIndex.interval(0, rows));
             y = y.get(NDArrayIndex.interval(0, rows));
         }
-        return new Batch(new DataSet(features, y), options.recycle() ? buffers : null);
+        DataSet ds = new DataSet(features, y);
+        ds.setExampleMetaData(images); // which image each row shows (features, file names)
+        return new Batch(ds, options.recycle() ? buffers : null);
     }
 
     private void skip(String path, String reason) {

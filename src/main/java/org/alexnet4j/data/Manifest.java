@@ -23,13 +23,15 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
- * The index of an ILSVRC2012-layout dataset: every image's relative path, split, class index and wnid, byte size and
- * pixel size (read from its header). Class index = position of the wnid in the sorted list of the dataset's
- * classes, so on ILSVRC2012 it is the standard index (Caffe, torchvision, {@code data-manifests/imagenet1k/synsets.tsv}).
+ * The index of a dataset: every image's relative path, split, class index and class (an ILSVRC2012 wnid, or the
+ * user's class folder name), byte size and pixel size (read from its header). Class index = position of the class in
+ * the sorted list of the dataset's classes, so on ILSVRC2012 it is the standard index (Caffe, torchvision,
+ * {@code data-manifests/imagenet1k/synsets.tsv}), and on any other class folders it is torchvision's ImageFolder's.
  *
- * <p>Accepted layouts: {@code train/<wnid>/*.JPEG}; {@code val/} either flat (labels from the shipped validation
- * labels, or a given labels file) or {@code val/<wnid>/*.JPEG}. File format: tab-separated text with a header row,
- * {@code #} comment lines first.
+ * <p>Accepted layouts: ILSVRC2012's {@code train/<wnid>/*.JPEG} with {@code val/} flat (labels from the shipped
+ * validation labels, or a given labels file) or {@code val/<wnid>/}; any class folders {@code train/<class>/...} and
+ * {@code val/<class>/...} (nested folders included, links followed, hidden files left out); or a label list
+ * ({@link #fromLabels}). File format: tab-separated text with a header row, {@code #} comment lines first.
  */
 public final class Manifest {
     private static final Logger log = LoggerFactory.getLogger(Manifest.class);
@@ -62,7 +64,12 @@ public final class Manifest {
 
     public static boolean isImageName(String name) {
         String n = name.toLowerCase(Locale.ROOT);
-        return n.endsWith(".jpeg") || n.endsWith(".jpg") || n.endsWith(".png");
+        return n.endsWith(".jpeg") || n.endsWith(".jpg") || n.endsWith(".png") || n.endsWith(".bmp");
+    }
+
+    /** Whether {@code name} is an ILSVRC2012 wnid (n + 8 digits). */
+    public static boolean isWnid(String name) {
+        return WNID.matcher(name).matches();
     }
 
     /**
@@ -72,8 +79,7 @@ public final class Manifest {
      * @throws IllegalArgumentException when the layout is not one of the accepted ones (the message says what is)
      */
     public static Manifest build(Path root, Map<String, String> valLabels, int threads) throws IOException {
-        String expected = "expected an ILSVRC2012 layout: " + root + "/train/<wnid>/*.JPEG and/or " + root
-                + "/val/ (flat ILSVRC2012_val_*.JPEG files, or val/<wnid>/*.JPEG)";
+        String expected = expectedLayout(root);
         if (!Files.isDirectory(root)) {
             throw new IllegalArgumentException("no such directory: " + root);
         }
@@ -82,24 +88,38 @@ public final class Manifest {
         if (!Files.isDirectory(train) && !Files.isDirectory(val)) {
             throw new IllegalArgumentException("no train/ or val/ folder in " + root + "; " + expected);
         }
-        List<String[]> found = new ArrayList<>(); // split, relative path, wnid
+        List<String[]> found = new ArrayList<>(); // split, relative path, class
         TreeSet<String> trainWnids = new TreeSet<>();
+        // ILSVRC2012 when every class folder is a wnid; otherwise any class folders (torchvision's ImageFolder)
+        boolean imageFolder = Files.isDirectory(train) ? classFolders(train).stream()
+                .anyMatch(d -> !isWnid(d.getFileName().toString()))
+                : Files.isDirectory(val) && classFolders(val).stream().anyMatch(d -> !isWnid(d.getFileName()
+                .toString()));
         if (Files.isDirectory(train)) {
             for (Path dir : list(train)) {
                 String name = dir.getFileName().toString();
                 if (!Files.isDirectory(dir)) {
                     if (isImageName(name)) {
                         throw new IllegalArgumentException("image files directly in train/ (" + name + "); "
-                                + expected);
+                                + expectedLayout(root));
                     }
                     continue;
                 }
-                if (!WNID.matcher(name).matches()) {
-                    throw new IllegalArgumentException("train/" + name + " is not a wnid folder (like n01440764); "
-                            + expected);
+                if (name.startsWith(".")) {
+                    continue;
                 }
+                checkClassName("train/" + name);
                 trainWnids.add(name);
-                addImages(dir, "train", "train/" + name + "/", name, found);
+                int before = found.size();
+                addImages(dir, "train", "train/" + name + "/", name, found, imageFolder);
+                if (found.size() == before) {
+                    throw new IllegalArgumentException("class folder " + dir + " has no images (.jpg .jpeg .png "
+                            + ".bmp, any case); add images or remove the folder");
+                }
+            }
+            if (trainWnids.size() == 1) {
+                throw new IllegalArgumentException(train + " has one class folder (" + trainWnids.first()
+                        + "); a classifier needs at least 2 classes");
             }
         }
         int unlabelled = 0;
@@ -115,12 +135,17 @@ public final class Manifest {
             if (folders) {
                 for (Path dir : children) {
                     String name = dir.getFileName().toString();
-                    if (!WNID.matcher(name).matches()) {
-                        throw new IllegalArgumentException("val/" + name + " is not a wnid folder; " + expected);
+                    if (!Files.isDirectory(dir) || name.startsWith(".")) {
+                        continue;
                     }
+                    checkClassName("val/" + name);
                     valWnids.add(name);
-                    addImages(dir, "val", "val/" + name + "/", name, found);
+                    addImages(dir, "val", "val/" + name + "/", name, found, imageFolder);
                 }
+            } else if (imageFolder && valLabels == null) {
+                throw new IllegalArgumentException(val + " holds image files but no class folders; with your own "
+                        + "classes val/ needs the same class folders as train/ (or give a labels file: "
+                        + "'alexnet4j manifest build --labels FILE')");
             } else {
                 Map<String, String> labels = valLabels != null ? valLabels : ImageNetMeta.get().valLabels();
                 List<String> missing = new ArrayList<>();
@@ -147,6 +172,9 @@ public final class Manifest {
             }
         }
         List<String> wnids = classList(trainWnids, valWnids);
+        if (imageFolder && !trainWnids.isEmpty() && !valWnids.isEmpty() && !valWnids.equals(trainWnids)) {
+            throw new IllegalArgumentException(classDifference(trainWnids, valWnids));
+        }
         if (!trainWnids.isEmpty()) {
             TreeSet<String> stray = new TreeSet<>(valWnids);
             stray.removeAll(trainWnids);
@@ -158,9 +186,13 @@ public final class Manifest {
         if (found.isEmpty()) {
             throw new IllegalArgumentException("no images found in " + root + "; " + expected);
         }
+        return index(root, wnids, found, threads);
+    }
+
+    /** Reads every image's size and header, and orders the entries (train first, then by path). */
+    private static Manifest index(Path root, List<String> wnids, List<String[]> found, int threads) {
         Map<String, Integer> index = new HashMap<>();
-        for (int i = 0; i < wnids.size(); i++) {
-            index.put(wnids.get(i), i);
+        for (int i = 0; i < wnids.size(); i++) {            index.put(wnids.get(i), i);
         }
         Entry[] entries = new Entry[found.size()];
         List<Integer> ids = new ArrayList<>();
@@ -201,14 +233,126 @@ public final class Manifest {
         return new ArrayList<>(valWnids);
     }
 
-    private static void addImages(Path dir, String split, String prefix, String wnid, List<String[]> found)
-            throws IOException {
-        for (Path f : list(dir)) {
-            String name = f.getFileName().toString();
-            if (isImageName(name) && !Files.isDirectory(f)) {
-                found.add(new String[]{split, prefix + name, wnid});
+    /**
+     * The images of one class folder. ILSVRC2012: the files directly in it. Own classes: also those in nested
+     * folders, following symbolic links (as torchvision's ImageFolder); hidden files and folders (a leading dot)
+     * are left out, and counted in the log.
+     */
+    private static void addImages(Path dir, String split, String prefix, String wnid, List<String[]> found,
+                                  boolean recursive) throws IOException {
+        if (!recursive) {
+            for (Path f : list(dir)) {
+                String name = f.getFileName().toString();
+                if (isImageName(name) && !Files.isDirectory(f)) {
+                    found.add(new String[]{split, prefix + name, wnid});
+                }
             }
+            return;
         }
+        int[] hidden = {0};
+        List<String> rel = new ArrayList<>();
+        Files.walkFileTree(dir, java.util.EnumSet.of(java.nio.file.FileVisitOption.FOLLOW_LINKS), Integer.MAX_VALUE,
+                new java.nio.file.SimpleFileVisitor<>() {
+                    @Override
+                    public java.nio.file.FileVisitResult preVisitDirectory(Path d,
+                            java.nio.file.attribute.BasicFileAttributes a) {
+                        if (!d.equals(dir) && d.getFileName().toString().startsWith(".")) {
+                            hidden[0]++;
+                            return java.nio.file.FileVisitResult.SKIP_SUBTREE;
+                        }
+                        return java.nio.file.FileVisitResult.CONTINUE;
+                    }
+
+                    @Override
+                    public java.nio.file.FileVisitResult visitFile(Path f,
+                            java.nio.file.attribute.BasicFileAttributes a) {
+                        String name = f.getFileName().toString();
+                        if (name.startsWith(".")) {
+                            hidden[0]++;
+                        } else if (isImageName(name) && a.isRegularFile()) {
+                            rel.add(dir.relativize(f).toString().replace(java.io.File.separatorChar, '/'));
+                        }
+                        return java.nio.file.FileVisitResult.CONTINUE;
+                    }
+                });
+        Collections.sort(rel);
+        for (String r : rel) {
+            if (r.indexOf('\t') >= 0 || r.indexOf('\n') >= 0) {
+                throw new IllegalArgumentException("file name with a tab or line break: " + dir.resolve(r)
+                        + "; rename it");
+            }
+            found.add(new String[]{split, prefix + r, wnid});
+        }
+        if (hidden[0] > 0) {
+            log.info("{}: left out {} hidden files or folders (names starting with '.')", dir, hidden[0]);
+        }
+    }
+
+    private static List<Path> classFolders(Path split) throws IOException {
+        return list(split).stream().filter(Files::isDirectory)
+                .filter(d -> !d.getFileName().toString().startsWith(".")).toList();
+    }
+
+    private static void checkClassName(String where) {
+        if (where.indexOf('\t') >= 0 || where.indexOf('\n') >= 0 || where.indexOf('\r') >= 0) {
+            throw new IllegalArgumentException("class folder '" + where + "' has a tab or line break in its name; "
+                    + "rename it");
+        }
+    }
+
+    private static String classDifference(java.util.Set<String> train, java.util.Set<String> val) {
+        TreeSet<String> onlyTrain = new TreeSet<>(train);
+        onlyTrain.removeAll(val);
+        TreeSet<String> onlyVal = new TreeSet<>(val);
+        onlyVal.removeAll(train);
+        return "train/ and val/ have different classes: " + (onlyTrain.isEmpty() ? "" : "only in train/: "
+                + onlyTrain.stream().limit(10).toList() + (onlyVal.isEmpty() ? "" : "; ")) + (onlyVal.isEmpty() ? ""
+                : "only in val/: " + onlyVal.stream().limit(10).toList()) + "; give both the same class folders "
+                + "(the class index is the position in the sorted folder names)";
+    }
+
+    private static String expectedLayout(Path root) {
+        return "expected " + root + "/train/<class>/*.jpg (any class folder names; ILSVRC2012's wnid folders keep "
+                + "their standard index) and " + root + "/val/<class>/ (or ILSVRC2012's flat val/)";
+    }
+
+    /**
+     * A manifest from a label list instead of class folders: lines {@code path<TAB>class}, the path relative to
+     * {@code root} and starting with {@code train/} or {@code val/} (the split). Blank and {@code #} lines are skipped.
+     */
+    public static Manifest fromLabels(Path root, Path labels, int threads) throws IOException {
+        List<String[]> found = new ArrayList<>();
+        TreeSet<String> trainClasses = new TreeSet<>();
+        TreeSet<String> valClasses = new TreeSet<>();
+        int lineNo = 0;
+        for (String line : Files.readAllLines(labels, StandardCharsets.UTF_8)) {
+            lineNo++;
+            if (line.isBlank() || line.startsWith("#")) {
+                continue;
+            }
+            String[] p = line.split("\t");
+            if (p.length != 2 || p[1].isBlank() || !(p[0].startsWith("train/") || p[0].startsWith("val/"))) {
+                throw new IllegalArgumentException(labels + ":" + lineNo + ": expected 'train/PATH<TAB>class' or "
+                        + "'val/PATH<TAB>class', got: " + line);
+            }
+            String split = p[0].startsWith("train/") ? "train" : "val";
+            (split.equals("train") ? trainClasses : valClasses).add(p[1].trim());
+            found.add(new String[]{split, p[0], p[1].trim()});
+        }
+        if (trainClasses.size() < 2) {
+            throw new IllegalArgumentException(labels + " names " + trainClasses.size() + " training class(es); a "
+                    + "classifier needs at least 2");
+        }
+        if (!trainClasses.containsAll(valClasses)) {
+            throw new IllegalArgumentException(labels + ": " + classDifference(trainClasses, valClasses));
+        }
+        List<String> missing = found.stream().map(f -> f[1]).filter(f -> !Files.isRegularFile(root.resolve(f)))
+                .limit(10).toList();
+        if (!missing.isEmpty()) {
+            throw new IllegalArgumentException(labels + " lists files that are not under " + root + ", e.g. "
+                    + missing);
+        }
+        return index(root, new ArrayList<>(trainClasses), found, threads);
     }
 
     private static List<Path> list(Path dir) throws IOException {
@@ -239,7 +383,7 @@ public final class Manifest {
         AtomicFiles.write(file, tmp -> {
             try (BufferedWriter w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
                 w.write("# alexnet4j manifest v1: " + wnids.size() + " classes, " + entries.size() + " images\n");
-                w.write("# classes\t" + String.join(",", wnids) + "\n");
+                w.write("# classes\t" + String.join("\t", wnids) + "\n");
                 w.write(HEADER + "\n");
                 for (Entry e : entries) {
                     w.write(e.split() + "\t" + e.path() + "\t" + e.label() + "\t" + e.wnid() + "\t" + e.bytes() + "\t"
@@ -257,7 +401,9 @@ public final class Manifest {
             for (String line; (line = r.readLine()) != null; ) {
                 lineNo++;
                 if (line.startsWith("# classes\t")) {
-                    wnids = List.of(line.substring("# classes\t".length()).split(","));
+                    String list = line.substring("# classes\t".length());
+                    // tab-separated (class names may hold commas); manifests before that: comma-separated wnids
+                    wnids = List.of(list.split(list.indexOf('\t') >= 0 ? "\t" : ","));
                     continue;
                 }
                 if (line.startsWith("#") || line.isBlank() || line.equals(HEADER)) {

@@ -168,7 +168,7 @@ public final class PreparedCache {
             byte[] json = om.writeValueAsBytes(settings);
             AtomicFiles.write(settingsFile, tmp -> Files.write(tmp, json));
         }
-        writeClasses(out, manifest.wnids());
+        ClassList.write(out.resolve(ClassList.FILE), manifest.wnids());
 
         record Shard(String split, int index, List<Manifest.Entry> entries) {
         }
@@ -310,16 +310,6 @@ public final class PreparedCache {
         return out.resolve(split).resolve(String.format("shard-%05d%s", index, ext));
     }
 
-    private static void writeClasses(Path out, List<String> wnids) throws IOException {
-        StringBuilder sb = new StringBuilder("index\twnid\tname\n");
-        for (int i = 0; i < wnids.size(); i++) {
-            sb.append(i).append('\t').append(wnids.get(i)).append('\t').append(ImageNetMeta.get().name(wnids.get(i)))
-                    .append('\n');
-        }
-        byte[] bytes = sb.toString().getBytes(StandardCharsets.UTF_8);
-        AtomicFiles.write(out.resolve("classes.tsv"), tmp -> Files.write(tmp, bytes));
-    }
-
     private static String digest(Manifest m) {
         try {
             MessageDigest md = MessageDigest.getInstance("SHA-256");
@@ -344,12 +334,7 @@ public final class PreparedCache {
         }
         @SuppressWarnings("unchecked")
         Map<String, Object> info = new ObjectMapper().readValue(dir.resolve(COMPLETE).toFile(), Map.class);
-        List<String> wnids = new ArrayList<>();
-        for (String line : Files.readAllLines(dir.resolve("classes.tsv"))) {
-            if (!line.startsWith("index\t") && !line.isBlank()) {
-                wnids.add(line.split("\t")[1]);
-            }
-        }
+        List<String> wnids = ClassList.read(dir.resolve(ClassList.FILE));
         DatasetStats stats = Files.exists(dir.resolve("stats").resolve(DatasetStats.STATS_FILE))
                 ? DatasetStats.load(dir.resolve("stats")) : null;
         return new PreparedCache(dir, info, List.copyOf(wnids), stats);

@@ -78,6 +78,12 @@ public class TrainConfig {
     public boolean strict = false;
     /** Model settings used when the flags do not give them: "model", "width", "inputSize", "dropout". */
     public String model;
+    /** Fine-tuning: weights to start from (.npz, .onnx, model file or run directory); null: the recipe's init. */
+    public String initFrom;
+    /** Fine-tuning: layers kept frozen, e.g. "conv1-conv5". */
+    public String freeze;
+    /** Fine-tuning: per-layer learning-rate multipliers, e.g. "fc8=10/20" (Caffe's lr_mult, bias 20). */
+    public String lrMult;
     public Double width;
     public Integer inputSize;
     public Double dropout;
@@ -164,6 +170,7 @@ public class TrainConfig {
         check(spark == null || devices == 1, "--spark and --devices N > 1 do not combine: on Spark, workers are "
                 + "Spark tasks (--spark-workers)");
         DataParallel.Mode.fromId(parallelMode);
+        FineTuning.validate(this);
         org.alexnet4j.runtime.Backend.cacheMode(cacheMode);
         return this;
     }

@@ -164,18 +164,23 @@ public final class Trainer {
         }
         if (resumed == null) {
             net = AlexNet.fromSettings(withClasses(model.settings(), train.wnids().size()));
-            graph = new ComputationGraph(net.configuration(new NeuralNetConfiguration.Builder()
+            var conf = net.configuration(new NeuralNetConfiguration.Builder()
                     .seed(cfg.seed)
-                    .updater(cfg.optimizer.equals("adam") ? new org.nd4j.linalg.learning.config.Adam(cfg.lr)
-                            : new ClassicalMomentum(cfg.lr, cfg.momentum))
-                    .l2(cfg.weightDecay)));
+                    .updater(updater(cfg, cfg.lr))
+                    .l2(cfg.weightDecay));
+            FineTuning.apply(conf, net, cfg);
+            graph = new ComputationGraph(conf);
             graph.init();
             if (cfg.init.equals("he")) {
                 heInit(graph, cfg.seed);
             }
+            if (cfg.initFrom != null) {
+                FineTuning.initFrom(graph, net, Path.of(cfg.initFrom));
+            }
             state = new State();
             state.schedule = new PlateauSchedule(cfg.lr, cfg.lrFactor, cfg.lrPatience, cfg.lrMaxReductions);
             cfg.write(runDir.resolve(CONFIG));
+            org.alexnet4j.data.ClassList.write(runDir.resolve(org.alexnet4j.data.ClassList.FILE), train.wnids());
             writeMetricsHeader(List.of());
         } else {
             state = resumed;
@@ -261,7 +266,7 @@ public final class Trainer {
                                 + "%.4f (%d images; chance top-1 %.4f)", epoch + 1, v.top1Error(), v.top5Error(),
                         v.loss(), v.examples(), 1 - 1.0 / net.numClasses()));
                 if (state.schedule.step(epoch, v.top1Error())) {
-                    graph.setLearningRate(state.schedule.lr);
+                    FineTuning.setLearningRate(graph, net, cfg, state.schedule.lr);
                     log.info("validation error stopped improving: learning rate divided to {} (reduction {} of {})",
                             state.schedule.lr, state.schedule.reductions.size(), cfg.lrMaxReductions);
                 }
@@ -313,6 +318,12 @@ public final class Trainer {
         Preset preset = validationPreset(cfg, stats, loaded.net().inputSize());
         return Evaluator.evaluate(loaded.graph(), splits.get("val"), preset, cfg.batch, cfg.dataThreads(),
                 cfg.limitBatches, false);
+    }
+
+    /** The recipe's optimiser at learning rate {@code lr}: the paper's classical momentum, or Adam. */
+    static org.nd4j.linalg.learning.config.IUpdater updater(TrainConfig cfg, double lr) {
+        return cfg.optimizer.equals("adam") ? new org.nd4j.linalg.learning.config.Adam(lr)
+                : new ClassicalMomentum(lr, cfg.momentum);
     }
 
     /** The net a recipe describes: its "model", "width", "inputSize" and "dropout" (the variant's defaults where

@@ -108,17 +108,30 @@ public final class Npy {
         if (!array.isFloat32()) {
             throw new IllegalArgumentException("only float32 arrays are written, got " + array.dtype());
         }
+        byte[] header = header(NpyArray.FLOAT32, array.shape());
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(header.length + array.data().length * 4);
+        bytes.writeBytes(header);
+        ByteBuffer buf = ByteBuffer.allocate(array.data().length * 4).order(ByteOrder.LITTLE_ENDIAN);
+        buf.asFloatBuffer().put(array.data());
+        bytes.writeBytes(buf.array());
+        return bytes.toByteArray();
+    }
+
+    /**
+     * The .npy header (format 1.0) of a C-order array of type {@code descr}
+     * (e.g. {@code <f4}, {@code <i8}, {@code <U12}); the data follows it.
+     */
+    public static byte[] header(String descr, long[] s) {
         StringBuilder shape = new StringBuilder("(");
-        long[] s = array.shape();
         for (int i = 0; i < s.length; i++) {
             shape.append(i == 0 ? "" : ", ").append(s[i]);
         }
         shape.append(s.length == 1 ? ",)" : ")");
         StringBuilder header = new StringBuilder(String.format(Locale.ROOT,
-                "{'descr': '<f4', 'fortran_order': False, 'shape': %s, }", shape));
+                "{'descr': '%s', 'fortran_order': False, 'shape': %s, }", descr, shape));
         int total = MAGIC.length + 2 + 2 + header.length() + 1;
         header.append(" ".repeat((64 - total % 64) % 64)).append('\n');
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream(total + 64 + array.data().length * 4);
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(total + 64);
         bytes.writeBytes(MAGIC);
         bytes.write(1);
         bytes.write(0);
@@ -126,9 +139,6 @@ public final class Npy {
         bytes.write(len & 0xff);
         bytes.write((len >> 8) & 0xff);
         bytes.writeBytes(header.toString().getBytes(StandardCharsets.ISO_8859_1));
-        ByteBuffer buf = ByteBuffer.allocate(array.data().length * 4).order(ByteOrder.LITTLE_ENDIAN);
-        buf.asFloatBuffer().put(array.data());
-        bytes.writeBytes(buf.array());
         return bytes.toByteArray();
     }
 

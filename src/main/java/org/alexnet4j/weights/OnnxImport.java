@@ -110,6 +110,36 @@ public final class OnnxImport {
         return out;
     }
 
+    /**
+     * As {@link #read}, for a net that may differ from the file in its class count only (fine-tuning from
+     * ImageNet weights to other classes): the file is read for {@code net} with the file's own fc8 width.
+     */
+    public static Map<String, NpyArray> readAnyClasses(Path file, AlexNet net) throws IOException {
+        try {
+            return read(file, net);
+        } catch (IllegalArgumentException first) {
+            ModelProto model = parse(file);
+            List<Stage> weighted = Structure.of(model.getGraph(), net.inputSize(), file.toString(), false)
+                    .weighted();
+            if (weighted.isEmpty() || weighted.get(weighted.size() - 1).weight == null) {
+                throw first;
+            }
+            int classes = (int) weighted.get(weighted.size() - 1).weight.shape()[0];
+            Map<String, Object> settings = new LinkedHashMap<>(net.settings());
+            settings.put("numClasses", classes);
+            AlexNet asFile;
+            try {
+                asFile = AlexNet.fromSettings(settings);
+            } catch (IllegalArgumentException e) {
+                throw first;
+            }
+            if (asFile.numClasses() == net.numClasses()) {
+                throw first;
+            }
+            return read(file, asFile);
+        }
+    }
+
     /** Parses an ONNX file (memory-mapped; weights stay views of the mapping until converted). */
     static ModelProto parse(Path file) throws IOException {
         if (!Files.isRegularFile(file)) {

@@ -122,10 +122,27 @@ public final class TorchLayout {
         }
     }
 
+    /**
+     * Loads only the named logical layers ({@code conv1} ... {@code fc8}) from PyTorch-layout arrays, which must hold
+     * those layers with the net's exact shapes (fine-tuning: the rest of the graph keeps its parameters).
+     */
+    public static void loadLayers(ComputationGraph graph, AlexNet net, Map<String, NpyArray> arrays,
+                                  java.util.Set<String> layers) {
+        assign(graph, net, arrays, layers);
+    }
+
     private static void assign(ComputationGraph graph, AlexNet net, Map<String, NpyArray> arrays) {
+        assign(graph, net, arrays, null);
+    }
+
+    private static void assign(ComputationGraph graph, AlexNet net, Map<String, NpyArray> arrays,
+                               java.util.Set<String> only) {
         // Check the graph side too before assigning (a graph built from another configuration).
         List<Runnable> assignments = new ArrayList<>();
         for (ParamLayer l : net.paramLayers()) {
+            if (only != null && !only.contains(l.name())) {
+                continue;
+            }
             String k = key(net, l);
             INDArray w = arrays.get(k + ".weight").toINDArray();
             INDArray b = arrays.get(k + ".bias").toINDArray();

@@ -69,7 +69,7 @@ class DataCliTest {
         Files.createDirectories(tmp.resolve("photos/cats"));
         CliRunner.Result r = run("manifest", "build", "--data", tmp.resolve("photos").toString());
         assertThat(r.exit()).isEqualTo(1);
-        assertThat(r.err()).contains("no train/ or val/ folder").contains("train/<wnid>/*.JPEG");
+        assertThat(r.err()).contains("no train/ or val/ folder").contains("train/<class>/");
         CliRunner.Result v = run("manifest", "verify", "--data", tmp.resolve("photos").toString());
         assertThat(v.err()).contains("no manifest at").contains("manifest build");
         CliRunner.Result s = run("synth", "--out", tmp.resolve("x").toString(), "--classes", "1");

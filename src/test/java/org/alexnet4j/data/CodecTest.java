@@ -67,7 +67,7 @@ class CodecTest {
                 .isInstanceOf(ImageCodec.DecodeException.class).hasMessageContaining("truncated JPEG");
         assertThatThrownBy(() -> ImageCodec.decode(new byte[0], 0)).hasMessageContaining("empty file");
         byte[] text = "hello, not an image".getBytes();
-        assertThatThrownBy(() -> ImageCodec.decode(text, text.length)).hasMessageContaining("not a JPEG or PNG");
+        assertThatThrownBy(() -> ImageCodec.decode(text, text.length)).hasMessageContaining("not a JPEG, PNG or BMP");
         byte[] head = java.util.Arrays.copyOf(jpeg, 100);
         assertThatThrownBy(() -> ImageCodec.decode(head, head.length)).hasMessageContaining("JPEG");
         byte[] png = ImageCodec.encodePng(photo(3));

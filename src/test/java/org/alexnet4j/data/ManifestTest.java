@@ -123,8 +123,10 @@ class ManifestTest {
         // a flat val/ with a custom labels file
         Path flat = tmp.resolve("flat-custom");
         Files.createDirectories(flat.resolve("train/n01440764"));
+        Files.createDirectories(flat.resolve("train/n01443537"));
         Files.createDirectories(flat.resolve("val"));
         Files.copy(data.resolve("train/n01440764/n01440764_1.JPEG"), flat.resolve("train/n01440764/a.JPEG"));
+        Files.copy(data.resolve("train/n01440764/n01440764_1.JPEG"), flat.resolve("train/n01443537/b.JPEG"));
         Files.copy(data.resolve("train/n01440764/n01440764_2.JPEG"), flat.resolve("val/x.JPEG"));
         Files.copy(data.resolve("train/n01440764/n01440764_3.JPEG"), flat.resolve("val/unlabelled.JPEG"));
         Files.writeString(tmp.resolve("labels.txt"), "x.JPEG\tn01440764\n");
@@ -133,18 +135,88 @@ class ManifestTest {
     }
 
     @Test
+    void anyClassFoldersAreADatasetInTorchvisionsImageFolderOrder() throws Exception {
+        Path own = tmp.resolve("own");
+        RgbImage img = RgbImage.blank(300, 200);
+        byte[] jpg = ImageCodec.encodeJpeg(img, 90);
+        Files.createDirectories(own.resolve("train/cats/sub"));
+        Files.createDirectories(own.resolve("train/dogs, small"));
+        Files.createDirectories(own.resolve("train/cats/.thumbs"));
+        Files.createDirectories(own.resolve("val/cats"));
+        Files.createDirectories(own.resolve("val/dogs, small"));
+        Files.write(own.resolve("train/cats/a.jpg"), jpg);
+        Files.write(own.resolve("train/cats/sub/b.JPEG"), jpg);
+        Files.write(own.resolve("train/cats/.hidden.jpg"), jpg);
+        Files.write(own.resolve("train/cats/.thumbs/t.jpg"), jpg);
+        Files.write(own.resolve("train/cats/notes.txt"), new byte[]{1});
+        Files.write(own.resolve("train/dogs, small/c.PNG"), ImageCodec.encodePng(img));
+        Files.write(own.resolve("train/dogs, small/d.bmp"), ImageCodec.encodeBmp(img));
+        Files.createSymbolicLink(own.resolve("train/dogs, small/link.jpg"), own.resolve("train/cats/a.jpg"));
+        Files.write(own.resolve("val/cats/e.jpg"), jpg);
+        Files.write(own.resolve("val/dogs, small/f.jpeg"), jpg);
+        Manifest m = Manifest.build(own, null, 2);
+        assertThat(m.wnids()).containsExactly("cats", "dogs, small");
+        assertThat(m.split("train")).extracting(Manifest.Entry::path).containsExactly("train/cats/a.jpg",
+                "train/cats/sub/b.JPEG", "train/dogs, small/c.PNG", "train/dogs, small/d.bmp",
+                "train/dogs, small/link.jpg");
+        assertThat(m.split("train")).extracting(Manifest.Entry::label).containsExactly(0, 0, 1, 1, 1);
+        assertThat(m.split("train")).allSatisfy(e -> assertThat(e.width()).isEqualTo(300));
+        assertThat(m.split("val")).extracting(Manifest.Entry::label).containsExactly(0, 1);
+        // the names (with their comma) survive the manifest file
+        m.write(tmp.resolve("own.tsv"));
+        assertThat(Manifest.read(tmp.resolve("own.tsv")).wnids()).containsExactly("cats", "dogs, small");
+        // a BMP decodes like the other formats
+        RgbImage d = Resize.CENTER.decode(Files.readAllBytes(own.resolve("train/dogs, small/d.bmp")),
+                (int) Files.size(own.resolve("train/dogs, small/d.bmp")), 64);
+        assertThat(d.width()).isEqualTo(64);
+
+        // the same as a label list
+        Files.writeString(tmp.resolve("labels.tsv"), "# path\tclass\ntrain/cats/a.jpg\tcat\n"
+                + "train/dogs, small/c.PNG\tdog\nval/cats/e.jpg\tcat\n");
+        Manifest l = Manifest.fromLabels(own, tmp.resolve("labels.tsv"), 1);
+        assertThat(l.wnids()).containsExactly("cat", "dog");
+        assertThat(l.split("val")).extracting(Manifest.Entry::label).containsExactly(0);
+
+        // what is refused before any work starts
+        Path empty = tmp.resolve("empty");
+        Files.createDirectories(empty.resolve("train/birds"));
+        Files.createDirectories(empty.resolve("train/cats"));
+        Files.write(empty.resolve("train/cats/a.jpg"), jpg);
+        assertThatThrownBy(() -> Manifest.build(empty, null, 1)).hasMessageContaining("train/birds has no images");
+        Path one = tmp.resolve("one");
+        Files.createDirectories(one.resolve("train/cats"));
+        Files.write(one.resolve("train/cats/a.jpg"), jpg);
+        assertThatThrownBy(() -> Manifest.build(one, null, 1)).hasMessageContaining("one class folder (cats)")
+                .hasMessageContaining("at least 2 classes");
+        Path differ = tmp.resolve("differ");
+        for (String f : new String[]{"train/cats", "train/dogs", "val/cats", "val/owls"}) {
+            Files.createDirectories(differ.resolve(f));
+            Files.write(differ.resolve(f).resolve("x.jpg"), jpg);
+        }
+        assertThatThrownBy(() -> Manifest.build(differ, null, 1)).hasMessageContaining("different classes")
+                .hasMessageContaining("only in train/: [dogs]").hasMessageContaining("only in val/: [owls]");
+        Files.writeString(tmp.resolve("bad-labels.tsv"), "train/cats/a.jpg cat\n");
+        assertThatThrownBy(() -> Manifest.fromLabels(own, tmp.resolve("bad-labels.tsv"), 1))
+                .hasMessageContaining("bad-labels.tsv:1: expected 'train/PATH<TAB>class'");
+        Files.writeString(tmp.resolve("gone.tsv"), "train/cats/zz.jpg\tcat\ntrain/cats/a.jpg\tdog\n");
+        assertThatThrownBy(() -> Manifest.fromLabels(own, tmp.resolve("gone.tsv"), 1))
+                .hasMessageContaining("lists files that are not under").hasMessageContaining("train/cats/zz.jpg");
+    }
+
+    @Test
     void wrongLayoutsGetAnErrorThatSaysWhatWasExpected() throws Exception {
         Path noSplits = tmp.resolve("bad1");
         Files.createDirectories(noSplits.resolve("images"));
         assertThatThrownBy(() -> Manifest.build(noSplits, null, 1)).hasMessageContaining("no train/ or val/")
-                .hasMessageContaining("train/<wnid>/*.JPEG");
+                .hasMessageContaining("train/<class>/");
         Path flatTrain = tmp.resolve("bad2");
         Files.createDirectories(flatTrain.resolve("train"));
         Files.write(flatTrain.resolve("train/a.JPEG"), new byte[]{1});
         assertThatThrownBy(() -> Manifest.build(flatTrain, null, 1)).hasMessageContaining("directly in train/");
         Path notWnid = tmp.resolve("bad3");
         Files.createDirectories(notWnid.resolve("train/cats"));
-        assertThatThrownBy(() -> Manifest.build(notWnid, null, 1)).hasMessageContaining("train/cats is not a wnid");
+        assertThatThrownBy(() -> Manifest.build(notWnid, null, 1))
+                .hasMessageContaining("class folder " + notWnid.resolve("train/cats") + " has no images");
         Path mixed = tmp.resolve("bad4");
         Files.createDirectories(mixed.resolve("val/n01440764"));
         Files.write(mixed.resolve("val/ILSVRC2012_val_00000001.JPEG"), new byte[]{1});
