@@ -164,6 +164,29 @@ class FineTuningTest {
     }
 
     @Test
+    void initFromLoadsEveryLayerThatFitsFromNpzAndOnnxOfAnotherClassCount() throws Exception {
+        AlexNet ten = AlexNet.builder().width(0.25).numClasses(10).build();
+        var w = org.alexnet4j.TestNets.heWeights(ten, 4);
+        Path onnx = tmp.resolve("ten.onnx"), npz = tmp.resolve("ten.npz");
+        org.alexnet4j.weights.OnnxExport.write(onnx, ten, w, 13);
+        org.alexnet4j.weights.Npz.write(npz, w);
+        AlexNet three = AlexNet.builder().width(0.25).numClasses(3).build();
+        for (Path src : List.of(onnx, npz)) {
+            ComputationGraph g = three.newGraph();
+            INDArray fc8Before = g.getLayer("fc8").getParam("W").dup();
+            FineTuning.Report r = FineTuning.initFrom(g, three, src);
+            assertThat(r.loaded()).containsExactly("conv1", "conv2", "conv3", "conv4", "conv5", "fc6", "fc7");
+            assertThat(r.reinitialised()).containsOnlyKeys("fc8");
+            assertThat(r.reinitialised().get("fc8")).contains("[10, 1024]").contains("[3, 1024]");
+            var loaded = org.alexnet4j.weights.TorchLayout.export(g, three);
+            assertThat(loaded.get("conv2.weight")).isEqualTo(w.get("conv2.weight"));
+            assertThat(loaded.get("fc7.bias")).isEqualTo(w.get("fc7.bias"));
+            assertThat(g.getLayer("fc8").getParam("W")).isEqualTo(fc8Before);
+            g.close();
+        }
+    }
+
+    @Test
     void badFineTuningSettingsAreRefusedWithTheirReason() {
         assertThat(FineTuning.layers("conv1-conv3,fc7")).containsExactly("conv1", "conv2", "conv3", "fc7");
         assertThat(FineTuning.multipliers("fc8=10/20").get("fc8")).isEqualTo(new FineTuning.Mult(10, 20));
