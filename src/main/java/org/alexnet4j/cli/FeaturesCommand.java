@@ -1,9 +1,7 @@
 package org.alexnet4j.cli;
 
-import org.alexnet4j.data.DatasetStats;
 import org.alexnet4j.data.Datasets;
 import org.alexnet4j.data.ImageSource;
-import org.alexnet4j.data.transforms.Normalization;
 import org.alexnet4j.data.transforms.Preset;
 import org.alexnet4j.eval.FeatureExtractor;
 import org.alexnet4j.eval.Preprocessing;
@@ -50,13 +48,8 @@ class FeaturesCommand implements Callable<Integer> {
             description = "Splits (default: ${DEFAULT-VALUE}).")
     List<String> splits;
 
-    @Option(names = "--crops", defaultValue = "center", paramLabel = "center|ten",
-            description = "One centre view or the ten views averaged (default: ${DEFAULT-VALUE}).")
-    String crops;
-
-    @Option(names = "--normalize", paramLabel = "mean-image|channel",
-            description = "Input normalisation (default: the run's, else the variant's).")
-    String normalize;
+    @Mixin
+    ViewOptions views;
 
     @Option(names = "--batch", defaultValue = "32", paramLabel = "N", description = "Images per forward pass "
             + "(default: ${DEFAULT-VALUE}).")
@@ -73,9 +66,7 @@ class FeaturesCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (!crops.equals("center") && !crops.equals("ten")) {
-            throw new IllegalArgumentException("--crops must be center or ten, got " + crops);
-        }
+        views.tenCrop(); // validates --crops
         if (batch < 1) {
             throw new IllegalArgumentException("--batch must be at least 1, got " + batch);
         }
@@ -86,7 +77,6 @@ class FeaturesCommand implements Callable<Integer> {
         int t = threads.count();
         Map<String, ImageSource> sources = Datasets.open(data, t, Preprocessing.resize(net),
                 splits.toArray(new String[0]));
-        String norm = normalize != null ? normalize : source.runNormalization();
         Path tmp = Files.createTempDirectory(out.toAbsolutePath().getParent(), ".features");
         NpzStreamWriter npz = new NpzStreamWriter(out);
         boolean done = false;
@@ -99,11 +89,7 @@ class FeaturesCommand implements Callable<Integer> {
                             + " has " + images.wnids().size());
                 }
                 classes = images.wnids();
-                DatasetStats st = images.stats();
-                Normalization n = Preprocessing.normalization(net, norm == null ? null
-                        : Normalization.Kind.fromId(norm), st, images.imageSize());
-                Preset preset = crops.equals("ten") ? Preset.tenCrop(net.inputSize(), n)
-                        : Preset.center(net.inputSize(), n);
+                Preset preset = views.preset(source, net, images.stats(), images.imageSize());
                 Path f = tmp.resolve(split + ".f32"), l = tmp.resolve(split + ".i64"), p = tmp.resolve(split + ".txt");
                 FeatureExtractor.Summary s = fx.extract(images, preset, batch, t, f, l, p);
                 npz.add(split + "_features", "<f4", new long[]{s.images(), s.dims()}, f);

@@ -65,13 +65,8 @@ class PredictCommand implements java.util.concurrent.Callable<Integer> {
             + "(default: ${DEFAULT-VALUE}).")
     int top;
 
-    @Option(names = "--crops", defaultValue = "center", paramLabel = "center|ten",
-            description = "One centre view, or the paper's ten views averaged (default: ${DEFAULT-VALUE}).")
-    String crops;
-
-    @Option(names = "--normalize", paramLabel = "mean-image|channel",
-            description = "Input normalisation (default: the run's, else the variant's).")
-    String normalize;
+    @Mixin
+    ViewOptions views;
 
     @Option(names = "--batch", defaultValue = "16", paramLabel = "N", description = "Images per forward pass "
             + "(default: ${DEFAULT-VALUE}).")
@@ -88,9 +83,7 @@ class PredictCommand implements java.util.concurrent.Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (!crops.equals("center") && !crops.equals("ten")) {
-            throw new IllegalArgumentException("--crops must be center or ten, got " + crops);
-        }
+        boolean tenCrop = views.tenCrop();
         if (batch < 1) {
             throw new IllegalArgumentException("--batch must be at least 1, got " + batch);
         }
@@ -98,14 +91,12 @@ class PredictCommand implements java.util.concurrent.Callable<Integer> {
         Backend.init();
         ModelFiles.Loaded loaded = source.load(model);
         AlexNet net = loaded.net();
-        String norm = normalize != null ? normalize : source.runNormalization();
         DatasetStats stats = runStats();
-        Normalization n = Preprocessing.normalization(net, norm == null ? null : Normalization.Kind.fromId(norm),
-                stats, Predictor.SOURCE_SIZE);
+        Normalization n = views.normalization(source, net, stats, Predictor.SOURCE_SIZE);
         List<String> classes = classNames(net);
         log.info("predict: {} images with the {} net ({})", files.size(), net.variant().id(),
                 Preprocessing.describe(net, n, stats != null ? stats.source() : "published"));
-        Predictor predictor = new Predictor(loaded.graph(), net, n, crops.equals("ten"), top);
+        Predictor predictor = new Predictor(loaded.graph(), net, n, tenCrop, top);
         PrintWriter out = spec.commandLine().getOut();
         ObjectMapper om = new ObjectMapper();
         int skipped = 0;

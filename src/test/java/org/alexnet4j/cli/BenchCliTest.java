@@ -33,7 +33,7 @@ class BenchCliTest {
                 "--batch", "2", "--warmup", "0", "--iters", "1", "--mode", "infer", "--markdown");
         assertThat(md.exit()).as(md.err()).isZero();
         assertThat(md.out()).contains("| model | parameters |").contains("| alexnet4j paper |").doesNotContain("NaN");
-        assertThat(CliRunner.run("bench", "--bench-model", "vgg").err()).contains("paper, torchvision or zoo");
+        assertThat(CliRunner.run("bench", "--bench-model", "vgg").err()).contains("paper, torchvision, caffe or zoo");
         assertThat(CliRunner.run("bench", "--cache-mode", "host").err()).contains("device or none");
     }
 
