@@ -55,6 +55,10 @@ class BenchDataCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (org.alexnet4j.data.PreparedCache.isCache(data)) {
+            throw new IllegalArgumentException(data + " is a prepared cache; bench-data reads the original images: "
+                    + "give the dataset as --data and the cache as --cache");
+        }
         int cores = Runtime.getRuntime().availableProcessors();
         List<Integer> counts = threads != null ? threads : (cores > 1 ? List.of(1, cores) : List.of(1));
         for (int t : counts) {

@@ -86,8 +86,7 @@ public class Main implements Runnable {
             if (System.getenv("ALEXNET4J_DEBUG") != null) {
                 ex.printStackTrace(err);
             }
-            String msg = ex.getMessage() == null ? ex.toString() : ex.getMessage();
-            err.println("alexnet4j " + commandLine.getCommandName() + ": error: " + msg);
+            err.println("alexnet4j " + commandLine.getCommandName() + ": error: " + ErrorMessages.sentence(ex));
             err.flush();
             return 1;
         });

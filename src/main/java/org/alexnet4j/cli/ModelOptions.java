@@ -117,7 +117,7 @@ public class ModelOptions {
     }
 
     /** True if any option other than --seed was given (used to refuse options that a model file overrides). */
-    private boolean anyArchitectureOption() {
+    boolean anyArchitectureOption() {
         return !"paper".equals(model) || classes != null || width != null || inputSize != null || noLrn
                 || pooling != null || nonOverlapping || towers != null || padding != null || dropout != null
                 || format != null || lrnImpl != null;

@@ -170,11 +170,14 @@ class TrainCommand implements Callable<Integer> {
             cfg = TrainConfig.read(runDir.resolve(Trainer.CONFIG));
             if (data != null || config != null || batch != null || lr != null || momentum != null
                     || weightDecay != null || init != null || optimizer != null || normalize != null || lighting != null
-                    || initFrom != null || freeze != null || lrMult != null) {
+                    || initFrom != null || freeze != null || lrMult != null || lrPatience != null || lrFactor != null
+                    || lrMaxReductions != null || strict
+                    || spec.commandLine().getParseResult().hasMatchedOption("--seed")
+                    || modelOptions.anyArchitectureOption()) {
                 throw new IllegalArgumentException("--resume continues the recipe in " + runDir.resolve(
                         Trainer.CONFIG) + "; only --epochs, --max-iters, --limit-batches, --threads, --log-every,"
-                        + " --checkpoint-every, --cache-mode, --devices, --parallel-mode, --averaging-frequency,"
-                        + " --prefetch, --spark and --spark-workers may change");
+                        + " --checkpoint-every, --keep-checkpoints, --cache-mode, --devices, --parallel-mode,"
+                        + " --averaging-frequency, --prefetch, --spark and --spark-workers may change");
             }
         } else {
             cfg = config != null ? TrainConfig.read(config) : new TrainConfig();
@@ -204,9 +207,6 @@ class TrainCommand implements Callable<Integer> {
             }
             if (lrMaxReductions != null) {
                 cfg.lrMaxReductions = lrMaxReductions;
-            }
-            if (keepCheckpoints != null) {
-                cfg.keepCheckpoints = keepCheckpoints;
             }
             if (init != null) {
                 cfg.init = init;
@@ -257,6 +257,9 @@ class TrainCommand implements Callable<Integer> {
         }
         if (epochs != null) {
             cfg.epochs = epochs;
+        }
+        if (keepCheckpoints != null) {
+            cfg.keepCheckpoints = keepCheckpoints;
         }
         if (maxIters != null) {
             cfg.maxIters = maxIters;

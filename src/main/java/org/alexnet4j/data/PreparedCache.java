@@ -114,6 +114,12 @@ public final class PreparedCache {
 
     /** Prepares (or resumes preparing) a cache of the dataset at {@code root} described by {@code manifest}. */
     public static Summary prepare(Path root, Manifest manifest, Path out, Options o) throws IOException {
+        try (var lock = org.alexnet4j.util.DirLock.acquire(out, "cache")) {
+            return prepareLocked(root, manifest, out, o);
+        }
+    }
+
+    private static Summary prepareLocked(Path root, Manifest manifest, Path out, Options o) throws IOException {
         long start = System.nanoTime();
         Files.createDirectories(out);
         if (isCache(out)) {

@@ -67,6 +67,9 @@ public final class Trainer {
     /** The counters and schedule saved with every checkpoint (public fields for JSON). */
     public static class State {
         public String checkpoint;
+        /** SHA-256 and size of the checkpoint file as written (null/0 in runs from before they were recorded). */
+        public String checkpointSha256;
+        public long checkpointBytes;
         public long iteration;
         /** The epoch in progress (0-based), which is also the number of epochs completed. */
         public int epoch;
@@ -122,13 +125,14 @@ public final class Trainer {
     public static Result start(TrainConfig cfg, AlexNet model, Path runDir, BooleanSupplier stop, Monitor monitor)
             throws IOException {
         cfg.validate();
-        if (Files.exists(runDir.resolve(STATE))) {
-            throw new IllegalArgumentException(runDir + " already holds a run; use --resume " + runDir
-                    + " to continue it, or another --out");
+        try (var lock = org.alexnet4j.util.DirLock.acquire(runDir, "run directory")) {
+            if (Files.exists(runDir.resolve(STATE))) {
+                throw new IllegalArgumentException(runDir + " already holds a run; use --resume " + runDir
+                        + " to continue it, or another --out");
+            }
+            Trainer t = new Trainer(cfg, runDir, stop, monitor);
+            return t.run(model, null);
         }
-        Files.createDirectories(runDir);
-        Trainer t = new Trainer(cfg, runDir, stop, monitor);
-        return t.run(model, null);
     }
 
     /** Continues the run in {@code runDir} from its last checkpoint, with the configuration it was started with. */
@@ -143,11 +147,13 @@ public final class Trainer {
             throw new IllegalArgumentException(runDir + " has no " + STATE + ": nothing to resume (was a checkpoint"
                     + " ever written?)");
         }
-        TrainConfig cfg = overrides != null ? overrides : TrainConfig.read(runDir.resolve(CONFIG));
-        cfg.validate();
-        State st = JSON.readValue(runDir.resolve(STATE).toFile(), State.class);
-        Trainer t = new Trainer(cfg, runDir, stop, monitor);
-        return t.run(null, st);
+        try (var lock = org.alexnet4j.util.DirLock.acquire(runDir, "run directory")) {
+            TrainConfig cfg = overrides != null ? overrides : TrainConfig.read(runDir.resolve(CONFIG));
+            cfg.validate();
+            State st = intactCheckpoint(runDir, JSON.readValue(runDir.resolve(STATE).toFile(), State.class));
+            Trainer t = new Trainer(cfg, runDir, stop, monitor);
+            return t.run(null, st);
+        }
     }
 
     private Result run(AlexNet model, State resumed) throws IOException {
@@ -480,20 +486,109 @@ public final class Trainer {
         }
     }
 
-    /** Writes the model (with momentum) and then, as the commit, the state naming it; prunes old checkpoints. */
+    /**
+     * Writes the model (with momentum), its checksum and size, and the state as of this checkpoint beside it
+     * ({@code ckpt-N.json}, to resume from it should a later one be damaged), then, as the commit, the state naming
+     * it; prunes old checkpoints (the one just written, checksummed from disk, always stays).
+     */
     private void checkpoint() throws IOException {
         Path dir = runDir.resolve("checkpoints");
         String name = String.format("ckpt-%08d.zip", state.iteration);
-        ModelFiles.save(dir.resolve(name), net, graph, true);
+        Path file = dir.resolve(name);
+        ModelFiles.save(file, net, graph, true);
         state.checkpoint = "checkpoints/" + name;
+        state.checkpointSha256 = sha256(file);
+        state.checkpointBytes = Files.size(file);
         byte[] json = JSON.writeValueAsBytes(state);
+        AtomicFiles.write(sidecar(file), tmp -> Files.write(tmp, json));
         AtomicFiles.write(runDir.resolve(STATE), tmp -> Files.write(tmp, json));
-        List<Path> old = new ArrayList<>();
-        try (var s = Files.list(dir)) {
-            s.filter(p -> p.getFileName().toString().matches("ckpt-\\d+\\.zip")).sorted().forEach(old::add);
-        }
+        List<Path> old = checkpoints(dir);
         for (int i = 0; i < old.size() - cfg.keepCheckpoints; i++) {
             Files.deleteIfExists(old.get(i));
+            Files.deleteIfExists(sidecar(old.get(i)));
+        }
+    }
+
+    /** The run's ckpt-N.zip files, oldest first. */
+    private static List<Path> checkpoints(Path dir) throws IOException {
+        List<Path> out = new ArrayList<>();
+        if (Files.isDirectory(dir)) {
+            try (var s = Files.list(dir)) {
+                s.filter(p -> p.getFileName().toString().matches("ckpt-\\d+\\.zip")).sorted().forEach(out::add);
+            }
+        }
+        return out;
+    }
+
+    private static Path sidecar(Path checkpoint) {
+        String n = checkpoint.getFileName().toString();
+        return checkpoint.resolveSibling(n.substring(0, n.length() - ".zip".length()) + ".json");
+    }
+
+    /**
+     * The state to resume from: {@code latest} if its checkpoint is intact (size and SHA-256 as recorded), else the
+     * newest older checkpoint that is, with the state saved beside it (the iterations since are replayed).
+     *
+     * @throws IllegalArgumentException if no checkpoint of the run is intact, saying what is wrong with the latest
+     */
+    static State intactCheckpoint(Path runDir, State latest) throws IOException {
+        String problem = damage(runDir, latest);
+        if (problem == null) {
+            return latest;
+        }
+        List<Path> all = checkpoints(runDir.resolve("checkpoints"));
+        for (int i = all.size() - 1; i >= 0; i--) {
+            Path side = sidecar(all.get(i));
+            if (!Files.isRegularFile(side) || ("checkpoints/" + all.get(i).getFileName()).equals(latest.checkpoint)) {
+                continue;
+            }
+            State older;
+            try {
+                older = JSON.readValue(side.toFile(), State.class);
+            } catch (IOException e) {
+                continue;
+            }
+            if (damage(runDir, older) == null && older.iteration <= latest.iteration) {
+                log.warn("the latest checkpoint {} is damaged ({}); resuming from the intact {} (iteration {}): {} "
+                                + "iterations will be replayed", latest.checkpoint, problem, older.checkpoint,
+                        older.iteration, latest.iteration - older.iteration);
+                return older;
+            }
+        }
+        throw new IllegalArgumentException("cannot resume " + runDir + ": the latest checkpoint " + latest.checkpoint
+                + " is damaged (" + problem + ") and no older intact checkpoint is left in " + runDir.resolve(
+                "checkpoints") + "; start a new run (checkpoints/best.zip, if present, holds the best weights)");
+    }
+
+    /** What is wrong with a state's checkpoint file, or null if it is intact. */
+    private static String damage(Path runDir, State s) throws IOException {
+        if (s.checkpoint == null) {
+            return "no checkpoint recorded";
+        }
+        Path f = runDir.resolve(s.checkpoint);
+        if (!Files.isRegularFile(f)) {
+            return "missing";
+        }
+        if (s.checkpointSha256 == null) {
+            return null; // a run from before checksums: ModelFiles.load reports a broken file
+        }
+        long size = Files.size(f);
+        if (size != s.checkpointBytes) {
+            return size + " bytes instead of " + s.checkpointBytes;
+        }
+        return sha256(f).equals(s.checkpointSha256) ? null : "its SHA-256 differs from the recorded one";
+    }
+
+    private static String sha256(Path f) throws IOException {
+        try (var in = Files.newInputStream(f)) {
+            java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+            byte[] buf = new byte[1 << 20];
+            for (int n; (n = in.read(buf)) > 0; ) {
+                md.update(buf, 0, n);
+            }
+            return java.util.HexFormat.of().formatHex(md.digest());
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
         }
     }
 

@@ -158,15 +158,16 @@ public final class Tuner {
 
     /** Starts a search in a new or empty directory. */
     public static Outcome start(Settings settings, Path dir, BooleanSupplier stop) throws IOException {
-        if (Files.exists(dir.resolve(SETTINGS))) {
-            throw new IllegalArgumentException(dir + " already holds a search; use --resume " + dir
-                    + " to continue it, or another --out");
-        }
         Tuner t = new Tuner(settings, dir, stop);
-        Files.createDirectories(dir);
-        byte[] json = JSON.writeValueAsBytes(settings);
-        AtomicFiles.write(dir.resolve(SETTINGS), tmp -> Files.write(tmp, json));
-        return t.run();
+        try (var lock = org.alexnet4j.util.DirLock.acquire(dir, "search directory")) {
+            if (Files.exists(dir.resolve(SETTINGS))) {
+                throw new IllegalArgumentException(dir + " already holds a search; use --resume " + dir
+                        + " to continue it, or another --out");
+            }
+            byte[] json = JSON.writeValueAsBytes(settings);
+            AtomicFiles.write(dir.resolve(SETTINGS), tmp -> Files.write(tmp, json));
+            return t.run();
+        }
     }
 
     /**
@@ -178,6 +179,13 @@ public final class Tuner {
         if (!Files.exists(dir.resolve(SETTINGS))) {
             throw new IllegalArgumentException(dir + " has no " + SETTINGS + ": not a search directory");
         }
+        try (var lock = org.alexnet4j.util.DirLock.acquire(dir, "search directory")) {
+            return resumeLocked(dir, candidates, maxTime, stop);
+        }
+    }
+
+    private static Outcome resumeLocked(Path dir, Integer candidates, String maxTime, BooleanSupplier stop)
+            throws IOException {
         Settings s = JSON.readValue(dir.resolve(SETTINGS).toFile(), Settings.class);
         if (candidates != null) {
             s.candidates = candidates;

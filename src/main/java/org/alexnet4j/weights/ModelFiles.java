@@ -72,7 +72,7 @@ public final class ModelFiles {
     /** The settings stored in a model file. */
     public static AlexNet readSettings(Path file) throws IOException {
         if (!Files.isRegularFile(file)) {
-            throw new IOException(file + ": no such model file");
+            throw new IOException(file + ": no such model file (check the path)");
         }
         String json;
         try {
@@ -81,7 +81,13 @@ public final class ModelFiles {
             }
             json = ModelSerializer.getObjectFromFile(file.toFile(), SETTINGS_ENTRY);
         } catch (RuntimeException e) {
-            throw new IOException(file + ": not a readable model file: " + e.getMessage(), e);
+            Throwable root = e;
+            while (root.getCause() != null && root.getCause() != root) {
+                root = root.getCause();
+            }
+            String why = root.getMessage() != null ? root.getMessage() : root.getClass().getSimpleName();
+            throw new IOException(file + " is not a readable alexnet4j model file (a damaged, truncated or other "
+                    + "file: " + why + "); use another checkpoint or write the model again", e);
         }
         return AlexNet.fromSettings(JSON.readValue(json, new TypeReference<Map<String, Object>>() {
         }));

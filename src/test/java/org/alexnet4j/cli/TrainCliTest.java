@@ -77,6 +77,10 @@ class TrainCliTest {
         Path run = tmp.resolve("killed");
         Process p = launch(args("--out", run.toString(), "--epochs", "3", "--checkpoint-every", "1"), tmp.resolve("killed.log"));
         waitForIteration(p, run, 5);
+        // a second writer while the first runs is refused, naming it
+        CliRunner.Result second = CliRunner.run("train", "--resume", run.toString());
+        assertThat(second.exit()).isEqualTo(1);
+        assertThat(second.err()).contains("is in use by another alexnet4j process (pid " + p.pid() + " on ");
         p.destroyForcibly(); // SIGKILL: no hook, no last checkpoint
         assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
         long atKill = iteration(run);
