@@ -64,6 +64,36 @@ public final class Trainer {
                          double lastTop5Error, double bestTop1Error, int classes, String stopReason) {
     }
 
+    /** A run body that may fail on a file system write. */
+    private interface Body {
+        Result run() throws IOException;
+    }
+
+    /**
+     * Runs {@code body}; a failed write (a full disk, an I/O error: checkpoint, state, metrics, plots) ends the run
+     * with a message that names the intact state on disk (state.json, the commit point) and the resume command.
+     */
+    private static Result stopCleanlyOnWriteFailure(Path runDir, Body body) throws IOException {
+        try {
+            return body.run();
+        } catch (IOException e) {
+            State st = null;
+            try {
+                st = JSON.readValue(runDir.resolve(STATE).toFile(), State.class);
+            } catch (IOException unreadable) {
+                // no commit yet
+            }
+            String what = org.alexnet4j.util.IoErrors.describe(e);
+            if (st == null || st.checkpoint == null) {
+                throw new IllegalStateException("training stopped: " + what + "; no checkpoint was written yet: fix "
+                        + "the cause and run the command again", e);
+            }
+            throw new IllegalStateException("training stopped: " + what + "; the run is intact up to "
+                    + st.checkpoint + " (iteration " + st.iteration + ", " + st.epoch + " epochs done); free space "
+                    + "or fix the cause, then continue with: alexnet4j train --resume " + runDir, e);
+        }
+    }
+
     /** The counters and schedule saved with every checkpoint (public fields for JSON). */
     public static class State {
         public String checkpoint;
@@ -131,7 +161,7 @@ public final class Trainer {
                         + " to continue it, or another --out");
             }
             Trainer t = new Trainer(cfg, runDir, stop, monitor);
-            return t.run(model, null);
+            return stopCleanlyOnWriteFailure(runDir, () -> t.run(model, null));
         }
     }
 
@@ -152,7 +182,7 @@ public final class Trainer {
             cfg.validate();
             State st = intactCheckpoint(runDir, JSON.readValue(runDir.resolve(STATE).toFile(), State.class));
             Trainer t = new Trainer(cfg, runDir, stop, monitor);
-            return t.run(null, st);
+            return stopCleanlyOnWriteFailure(runDir, () -> t.run(null, st));
         }
     }
 
