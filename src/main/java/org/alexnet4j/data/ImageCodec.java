@@ -124,8 +124,12 @@ public final class ImageCodec {
 
     /** Decodes an image that is already the cache's size (no checks beyond OpenCV's). */
     public static RgbImage decodeCached(ByteBuffer direct, int length) throws DecodeException {
+        // OpenCV 4.5.5's imdecode(buf, flags, dst) returns dst as it was when it cannot decode: without the release
+        // a damaged cached image would silently come back as the previous image of this thread
+        Mat scratch = SCRATCH.get()[0];
+        scratch.release();
         try (BytePointer p = new BytePointer(direct); Mat buf = new Mat(1, length, opencv_core.CV_8UC1, p);
-             Mat bgr = imdecode(buf, IMREAD_COLOR | IMREAD_IGNORE_ORIENTATION, SCRATCH.get()[0])) {
+             Mat bgr = imdecode(buf, IMREAD_COLOR | IMREAD_IGNORE_ORIENTATION, scratch)) {
             if (bgr.empty()) {
                 throw new DecodeException("cached image does not decode (cache damaged?)");
             }

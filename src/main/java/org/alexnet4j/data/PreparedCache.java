@@ -379,6 +379,13 @@ public final class PreparedCache {
         return new CacheSplit(split);
     }
 
+    /** What to say about a damaged shard: which, and how to prepare just that shard again. */
+    private String damaged(String split, int shard, String what) {
+        return "the prepared cache " + dir + " is damaged: " + what + "; to rebuild that shard, delete "
+                + dir.resolve(COMPLETE) + " and " + shardFile(dir, split, shard, ".idx") + ", then run 'alexnet4j "
+                + "prepare' again with the same --data, --out and settings (only that shard is prepared again)";
+    }
+
     private final class CacheSplit implements ImageSource {
         private final String split;
         private final int[] shard;
@@ -402,7 +409,14 @@ public final class PreparedCache {
                     rows.add(new long[]{k, Long.parseLong(p[0]), Integer.parseInt(p[1]), Integer.parseInt(p[2])});
                     paths.add(p[3]);
                 }
-                try (FileChannel ch = FileChannel.open(shardFile(dir, split, k, ".bin"))) {
+                long needed = rows.isEmpty() || rows.get(rows.size() - 1)[0] != k ? 0
+                        : rows.get(rows.size() - 1)[1] + rows.get(rows.size() - 1)[2];
+                Path bin = shardFile(dir, split, k, ".bin");
+                if (!Files.isRegularFile(bin) || Files.size(bin) < needed) {
+                    throw new IllegalArgumentException(damaged(split, k, bin + (Files.isRegularFile(bin)
+                            ? " has " + Files.size(bin) + " bytes but its index needs " + needed : " is missing")));
+                }
+                try (FileChannel ch = FileChannel.open(bin)) {
                     m.add(ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size()));
                 }
             }
@@ -465,7 +479,13 @@ public final class PreparedCache {
                 b.get(px);
                 return new RgbImage(size, size, px);
             }
-            RgbImage img = ImageCodec.decodeCached(b, length[i]);
+            RgbImage img;
+            try {
+                img = ImageCodec.decodeCached(b, length[i]);
+            } catch (ImageCodec.DecodeException e) {
+                throw new ImageCodec.DecodeException("cached image " + path[i] + " does not decode: "
+                        + damaged(split, shard[i], shardFile(dir, split, shard[i], ".bin").toString()));
+            }
             if (img.width() != size || img.height() != size) {
                 throw new ImageCodec.DecodeException("cached image " + path[i] + " is " + img.width() + "x"
                         + img.height() + ", expected " + size + "x" + size + " (cache damaged?)");

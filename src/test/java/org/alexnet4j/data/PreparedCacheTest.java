@@ -83,6 +83,46 @@ class PreparedCacheTest {
     }
 
     @Test
+    void aDamagedShardIsNamedWithHowToRebuildItAndTheRebuildWorks() throws Exception {
+        Path out = tmp.resolve("damaged");
+        PreparedCache.prepare(data, manifest, out, opts(PreparedCache.Format.JPEG, 4, false));
+        Path bin = out.resolve("train/shard-00002.bin");
+        byte[] good = Files.readAllBytes(bin);
+        Files.write(bin, java.util.Arrays.copyOf(good, good.length / 2)); // cut short after preparation
+        assertThatThrownBy(() -> PreparedCache.open(out).split("train"))
+                .hasMessageContaining("the prepared cache " + out + " is damaged: " + bin + " has "
+                        + good.length / 2 + " bytes but its index needs " + good.length)
+                .hasMessageContaining("delete " + out.resolve(PreparedCache.COMPLETE) + " and "
+                        + out.resolve("train/shard-00002.idx"));
+        // bytes garbled in place: the image that no longer decodes names its shard
+        byte[] garbled = good.clone();
+        java.util.Arrays.fill(garbled, 0, garbled.length, (byte) 0x55);
+        Files.write(bin, garbled);
+        ImageSource train = PreparedCache.open(out).split("train");
+        int first = java.util.stream.IntStream.range(0, train.size()).filter(i -> {
+            try {
+                train.load(i);
+                return false;
+            } catch (Exception e) {
+                return true;
+            }
+        }).findFirst().orElseThrow();
+        assertThatThrownBy(() -> train.load(first)).hasMessageContaining("does not decode")
+                .hasMessageContaining("shard-00002.bin");
+        // the rebuild as the message says
+        Files.delete(out.resolve(PreparedCache.COMPLETE));
+        Files.delete(out.resolve("train/shard-00002.idx"));
+        PreparedCache.Summary s = PreparedCache.prepare(data, manifest, out, opts(PreparedCache.Format.JPEG, 4,
+                false));
+        assertThat(s.shardsWritten()).isEqualTo(1);
+        assertThat(Files.readAllBytes(bin)).isEqualTo(good);
+        ImageSource again = PreparedCache.open(out).split("train");
+        for (int i = 0; i < again.size(); i++) {
+            assertThat(again.load(i).width()).isEqualTo(256);
+        }
+    }
+
+    @Test
     void anInterruptedPreparationResumesWithoutRedoingCommittedShards() throws Exception {
         Path out = tmp.resolve("resume");
         PreparedCache.prepare(data, manifest, out, opts(PreparedCache.Format.RAW, 4, false));
