@@ -28,6 +28,9 @@ final class ErrorMessages {
                 return "no space left on the device while writing " + file + other + ": free some space (or "
                         + "choose another place) and run the command again; what was written before is intact";
             }
+            if (reason != null && reason.contains("Read-only file system")) {
+                return file + other + " is on a read-only file system; choose a writable place";
+            }
             if (reason != null && reason.contains("Not a directory")) {
                 return file + other + " cannot be used: a part of its path is a file, not a directory; choose "
                         + "another place";

@@ -28,6 +28,7 @@ import java.io.PrintWriter;
                 PrepareCommand.class,
                 BenchDataCommand.class,
                 BenchCommand.class,
+                BenchScaleCommand.class,
                 TrainCommand.class,
                 TuneCommand.class,
                 EvalCommand.class,

@@ -115,7 +115,24 @@ public final class PreparedCache {
     /** Prepares (or resumes preparing) a cache of the dataset at {@code root} described by {@code manifest}. */
     public static Summary prepare(Path root, Manifest manifest, Path out, Options o) throws IOException {
         try (var lock = org.alexnet4j.util.DirLock.acquire(out, "cache")) {
+            org.alexnet4j.util.AtomicFiles.removeLeftovers(out.resolve("train"));
+            org.alexnet4j.util.AtomicFiles.removeLeftovers(out.resolve("val"));
             return prepareLocked(root, manifest, out, o);
+        } catch (IOException e) {
+            if (isCache(out)) {
+                throw e;
+            }
+            long done = 0;
+            for (String split : List.of("train", "val")) {
+                if (Files.isDirectory(out.resolve(split))) {
+                    try (var files = Files.list(out.resolve(split))) {
+                        done += files.filter(f -> f.getFileName().toString().endsWith(".idx")).count();
+                    }
+                }
+            }
+            throw new IllegalStateException("prepare stopped: " + org.alexnet4j.util.IoErrors.describe(e) + "; the "
+                    + done + " shards finished so far are kept (no half-written shard is); fix the cause and run "
+                    + "the same command again to continue", e);
         }
     }
 

@@ -178,6 +178,8 @@ public final class Trainer {
                     + " ever written?)");
         }
         try (var lock = org.alexnet4j.util.DirLock.acquire(runDir, "run directory")) {
+            AtomicFiles.removeLeftovers(runDir.resolve("checkpoints")); // a checkpoint write cut short by a kill
+            AtomicFiles.removeLeftovers(runDir);
             TrainConfig cfg = overrides != null ? overrides : TrainConfig.read(runDir.resolve(CONFIG));
             cfg.validate();
             State st = intactCheckpoint(runDir, JSON.readValue(runDir.resolve(STATE).toFile(), State.class));

@@ -30,6 +30,24 @@ public final class AtomicFiles {
         }
     }
 
+    /**
+     * Deletes the temporary files a killed writer left in {@code dir} (never under a final name, but they take space:
+     * a checkpoint's can be 450 MB). Call it only while holding the directory's lock.
+     */
+    public static void removeLeftovers(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            return;
+        }
+        try (var files = Files.list(dir)) {
+            for (Path f : files.toList()) {
+                String n = f.getFileName().toString();
+                if (n.startsWith(".") && (n.endsWith(".tmp") || n.endsWith(".tmp.model"))) {
+                    Files.deleteIfExists(f);
+                }
+            }
+        }
+    }
+
     /** Writes a complete file at the given (temporary) path. */
     @FunctionalInterface
     public interface Writer {

@@ -19,6 +19,9 @@ public final class IoErrors {
             if (noSpace(reason)) {
                 return "no space left on the device while writing " + file;
             }
+            if (reason != null && reason.contains("Read-only file system")) {
+                return file + " is on a read-only file system";
+            }
             if (e instanceof AccessDeniedException) {
                 return "permission denied on " + file;
             }
