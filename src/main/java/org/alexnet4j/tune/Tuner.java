@@ -166,7 +166,18 @@ public final class Tuner {
             }
             byte[] json = JSON.writeValueAsBytes(settings);
             AtomicFiles.write(dir.resolve(SETTINGS), tmp -> Files.write(tmp, json));
+            return stopCleanlyOnWriteFailure(dir, t);
+        }
+    }
+
+    /** Runs the search; a failed write ends it with what is kept and the command that continues it. */
+    private static Outcome stopCleanlyOnWriteFailure(Path dir, Tuner t) throws IOException {
+        try {
             return t.run();
+        } catch (IOException e) {
+            throw new IllegalStateException("search stopped: " + org.alexnet4j.util.IoErrors.describe(e) + "; the "
+                    + "finished candidates and the checkpoints of the one in progress are kept in " + dir + "; fix the "
+                    + "cause (free space?), then continue with: alexnet4j tune --resume " + dir, e);
         }
     }
 
@@ -196,7 +207,7 @@ public final class Tuner {
         Tuner t = new Tuner(s, dir, stop);
         byte[] json = JSON.writeValueAsBytes(s);
         AtomicFiles.write(dir.resolve(SETTINGS), tmp -> Files.write(tmp, json));
-        return t.run();
+        return stopCleanlyOnWriteFailure(dir, t);
     }
 
     private CandidateGenerator generator() {

@@ -42,7 +42,7 @@ class CliTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"summary", "export-weights", "import-weights", "export-onnx", "predict", "features", "forward", "sample-input", "env", "synth",
+    @ValueSource(strings = {"summary", "export-weights", "import-weights", "export-onnx", "predict", "features", "bench-scale", "forward", "sample-input", "env", "synth",
             "manifest", "prepare", "bench-data", "train", "eval", "bench"})
     void everySubcommandHasHelp(String command) {
         CliRunner.Result r = run(command, "--help");

@@ -55,6 +55,51 @@ class FullDiskTest {
     }
 
     @Test
+    void aFullDiskDuringPrepareKeepsTheFinishedShardsAndTheRerunCompletes() throws Exception {
+        Assumptions.assumeTrue(mounted, "cannot mount a tmpfs here");
+        Path small = tmp.resolve("small-prep");
+        Files.createDirectories(small);
+        assertThat(sh("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", small.toString())).isTrue();
+        try {
+            Path data = tmp.resolve("synth"); // the 3-class dataset the cache was made from: ~12 MB as raw shards
+            Path out = small.resolve("cache");
+            CliRunner.Result r = CliRunner.run("prepare", "--data", data.toString(), "--out", out.toString(),
+                    "--format", "raw", "--shard-size", "4", "--threads", "1");
+            assertThat(r.exit()).as(r.err()).isEqualTo(1);
+            assertThat(r.err()).contains("prepare stopped: no space left on the device")
+                    .contains("shards finished so far are kept (no half-written shard is)")
+                    .contains("run the same command again to continue");
+            assertThat(out.resolve("cache.json")).doesNotExist();
+            assertThat(sh("mount", "-o", "remount,size=100m", small.toString())).isTrue();
+            CliRunner.Result again = CliRunner.run("prepare", "--data", data.toString(), "--out", out.toString(),
+                    "--format", "raw", "--shard-size", "4", "--threads", "1");
+            assertThat(again.exit()).as(again.err()).isZero();
+            assertThat(again.out()).contains("reused");
+        } finally {
+            sh("umount", small.toString());
+        }
+    }
+
+    @Test
+    void aReadOnlyOutputIsNamedInASentence() throws Exception {
+        Assumptions.assumeTrue(mounted, "cannot mount a tmpfs here");
+        Path ro = tmp.resolve("read-only");
+        Files.createDirectories(ro);
+        assertThat(sh("mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", ro.toString())).isTrue();
+        try {
+            for (String[] a : new String[][]{{"train", "--data", cache.toString(), "--out", ro.resolve("run")
+                    .toString()}, {"prepare", "--data", tmp.resolve("synth").toString(), "--out", ro.resolve("c")
+                    .toString()}, {"export-weights", "--width", "0.125", "--out", ro.resolve("w.npz").toString()}}) {
+                CliRunner.Result r = CliRunner.run(a);
+                assertThat(r.exit()).as(String.join(" ", a)).isEqualTo(1);
+                assertThat(r.err()).as(String.join(" ", a)).contains("read-only file system");
+            }
+        } finally {
+            sh("umount", ro.toString());
+        }
+    }
+
+    @Test
     void aFullDiskDuringACheckpointStopsCleanlyAndTheRunResumesWhenThereIsRoom() throws Exception {
         Assumptions.assumeTrue(mounted, "cannot mount a tmpfs here");
         Path run = mount.resolve("run");
