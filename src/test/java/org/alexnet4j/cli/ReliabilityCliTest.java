@@ -52,6 +52,14 @@ class ReliabilityCliTest {
             CliRunner.Result r = run(train("--out", dir.toString(), "--epochs", "1"));
             assertThat(r.exit()).isEqualTo(1);
             assertThat(r.err()).contains("the run directory " + dir + " is in use");
+            CliRunner.Result p = CliRunner.run("prepare", "--data", tmp.resolve("synth").toString(), "--out",
+                    dir.toString());
+            assertThat(p.err()).contains("the cache " + dir + " is in use");
+            Path space = tmp.resolve("space.json");
+            Files.writeString(space, "{\"parameters\": {\"lr\": [0.001, 0.01]}}");
+            CliRunner.Result t = CliRunner.run("tune", "--data", cache.toString(), "--space", space.toString(),
+                    "--out", dir.toString());
+            assertThat(t.err()).contains("the search directory " + dir + " is in use");
         }
         try (DirLock l = DirLock.acquire(dir, "run directory")) {
             assertThat(Files.readString(dir.resolve(DirLock.FILE))).startsWith("pid ");
