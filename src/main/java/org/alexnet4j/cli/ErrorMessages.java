@@ -8,7 +8,6 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
-import java.util.Locale;
 
 /**
  * Turns what went wrong into one sentence for the command line: what, which file, what to do. File system errors
@@ -84,6 +83,6 @@ final class ErrorMessages {
     }
 
     private static boolean isNoSpace(String s) {
-        return s != null && s.toLowerCase(Locale.ROOT).contains("no space left on device");
+        return org.alexnet4j.util.IoErrors.noSpace(s);
     }
 }
