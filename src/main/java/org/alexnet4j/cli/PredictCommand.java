@@ -42,14 +42,14 @@ import java.util.concurrent.Future;
 import java.util.stream.Stream;
 
 @Command(name = "predict", mixinStandardHelpOptions = true,
-        description = {"Classify image files (JPEG, PNG; grayscale, CMYK and misnamed files as the pipeline "
+        description = {"Classify image files (JPEG, PNG, BMP; grayscale, CMYK and misnamed files as the pipeline "
                 + "handles them) with a trained net: the top-k classes with ImageNet wnid, name and probability, "
                 + "using the variant's own preprocessing (paper: shorter side 256, centre 227, mean image or the "
                 + "published mean; torchvision: shorter side 256, centre 224, mean/std; caffe: warp to 256x256, "
                 + "centre 227, BGR minus Caffe's mean). Unreadable files are named and skipped."})
 class PredictCommand implements java.util.concurrent.Callable<Integer> {
     private static final Logger log = LoggerFactory.getLogger(PredictCommand.class);
-    private static final Set<String> IMAGE_EXTENSIONS = Set.of("jpg", "jpeg", "png");
+    private static final Set<String> IMAGE_EXTENSIONS = Set.of("jpg", "jpeg", "png", "bmp");
 
     @ArgGroup(exclusive = true, multiplicity = "1")
     WeightsSource source;
@@ -58,7 +58,7 @@ class PredictCommand implements java.util.concurrent.Callable<Integer> {
     ModelOptions model;
 
     @Parameters(arity = "1..*", paramLabel = "IMAGE|DIR", description = "Image files, or folders (searched "
-            + "recursively for .jpg .jpeg .png in any case).")
+            + "recursively for .jpg .jpeg .png .bmp in any case).")
     List<Path> inputs;
 
     @Option(names = "--top", defaultValue = "5", paramLabel = "K", description = "Classes per image "
@@ -260,7 +260,7 @@ class PredictCommand implements java.util.concurrent.Callable<Integer> {
             }
         }
         if (files.isEmpty()) {
-            throw new IllegalArgumentException("no image files (.jpg .jpeg .png) in " + inputs);
+            throw new IllegalArgumentException("no image files (.jpg .jpeg .png .bmp) in " + inputs);
         }
         return files;
     }

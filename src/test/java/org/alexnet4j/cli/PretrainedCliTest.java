@@ -64,6 +64,8 @@ class PretrainedCliTest {
         ok("synth", "--out", data.toString(), "--classes", "2", "--train-per-class", "2", "--val-per-class", "1",
                 "--odd-files");
         ok(args(CAFFE_SMALL, "export-weights", "--out", npz.toString()));
+        Path bmp = data.resolve("train").resolve("photo.BMP");
+        Files.write(bmp, org.alexnet4j.data.ImageCodec.encodeBmp(org.alexnet4j.data.RgbImage.blank(300, 200)));
         Path broken = data.resolve("train").resolve("broken.jpg");
         Files.write(broken, new byte[]{(byte) 0xFF, (byte) 0xD8, (byte) 0xFF, 0, 1, 2});
         Path one = Files.list(data.resolve("val")).filter(p -> p.toString().endsWith(".JPEG")).findFirst()
@@ -87,14 +89,16 @@ class PretrainedCliTest {
         }).toList();
         long images;
         try (var s = Files.walk(data)) {
-            images = s.filter(p -> p.toString().endsWith(".JPEG") || p.toString().endsWith(".jpg")).count();
+            images = s.filter(p -> p.toString().endsWith(".JPEG") || p.toString().endsWith(".jpg")
+                    || p.toString().endsWith(".BMP")).count();
         }
         assertThat(records).hasSize((int) images); // CMYK, grayscale and PNG-named-JPEG files are classified too
         assertThat(records).anySatisfy(r -> {
             assertThat(r.get("file").asText()).isEqualTo(broken.toString());
             assertThat(r.get("error").asText()).isNotBlank();
         });
-        for (String decodes : List.of("_900001.JPEG", "_900002.JPEG", "_900003.JPEG")) { // CMYK, PNG, grayscale
+        for (String decodes : List.of("_900001.JPEG", "_900002.JPEG", "_900003.JPEG", "photo.BMP")) {
+            // CMYK, PNG named .JPEG, grayscale, BMP
             assertThat(records).anySatisfy(r -> {
                 assertThat(r.get("file").asText()).endsWith(decodes);
                 assertThat(r.has("top")).isTrue();
