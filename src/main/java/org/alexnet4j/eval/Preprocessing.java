@@ -57,7 +57,12 @@ public final class Preprocessing {
         } else {
             n = Normalization.of(k, stats != null ? stats : DatasetStats.published(size));
         }
-        return n.bgr();
+        return inChannelOrder(net.variant(), n);
+    }
+
+    /** {@code n} with the planes in the order {@code variant}'s conv1 reads them: B, G, R for caffe, else R, G, B. */
+    public static Normalization inChannelOrder(Variant variant, Normalization n) {
+        return variant == Variant.CAFFE ? n.bgr() : n;
     }
 
     /** One line for logs and JSON: what the input went through. */

@@ -412,9 +412,8 @@ public final class Trainer {
     /** The recipe's normalisation, in the variant's channel order (BGR for the caffe net). */
     private static Normalization normalization(TrainConfig cfg, DatasetStats stats) {
         Normalization n = Normalization.of(Normalization.Kind.fromId(cfg.normalize), stats);
-        boolean caffe = cfg.model != null
-                && org.alexnet4j.model.Variant.fromId(cfg.model) == org.alexnet4j.model.Variant.CAFFE;
-        return caffe ? n.bgr() : n;
+        return org.alexnet4j.eval.Preprocessing.inChannelOrder(org.alexnet4j.model.Variant.fromId(cfg.model == null
+                ? "paper" : cfg.model), n);
     }
 
     /** The training augmentation of the recipe: random crops, flips, PCA lighting, the chosen normalisation. */
