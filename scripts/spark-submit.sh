@@ -8,23 +8,28 @@
 #   --executor-memory    JVM heap per executor (default 4g). ND4J's arrays live off the heap: see --memory-overhead.
 #   --memory-overhead    off-heap memory per executor the cluster manager must allow (default 12g: two copies of the
 #                        paper net with momentum, activations of one batch of 128, the decode buffers)
+#   --driver-memory      JVM heap of the driver (default 2g)
 #   --cores              cores per executor (default 2); each task trains one replica with ND4J using these cores
 #   --executors          executors (YARN/Kubernetes; default: the cluster's)
 #   --spark-conf k=v     any other Spark setting, repeatable
 #   --dry-run            print the spark-submit command instead of running it
+# Without spark-submit on PATH, Spark's SparkSubmit runs from the jars the build brings (same Spark 3.1.2).
+# A cluster to try it on, on this machine: scripts/spark-cluster.sh start
 # Example:
 #   scripts/spark-submit.sh spark://master:7077 --executors 4 -- --data /shared/ilsvrc-cache --out /shared/runs/a \
 #       --spark-workers 4 --averaging-frequency 5
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
-[[ $# -ge 1 ]] || { sed -n '2,18p' "$0" >&2; exit 2; }
+JAVA="${JAVA_HOME:+$JAVA_HOME/bin/}java"
+[[ $# -ge 1 ]] || { sed -n '2,22p' "$0" >&2; exit 2; }
 MASTER="$1"
 shift
 EXEC_MEM=4g
 OVERHEAD=12g
 CORES=2
 EXECUTORS=""
+DRIVER_MEM=2g
 DRY=0
 CONFS=()
 while [[ $# -gt 0 ]]; do
@@ -32,6 +37,7 @@ while [[ $# -gt 0 ]]; do
     --executor-memory) EXEC_MEM="$2"; shift 2 ;;
     --memory-overhead) OVERHEAD="$2"; shift 2 ;;
     --cores) CORES="$2"; shift 2 ;;
+    --driver-memory) DRIVER_MEM="$2"; shift 2 ;;
     --executors) EXECUTORS="$2"; shift 2 ;;
     --spark-conf) CONFS+=(--conf "$2"); shift 2 ;;
     --dry-run) DRY=1; shift ;;
@@ -50,7 +56,7 @@ source "$ROOT/scripts/jdk17-opens.sh"
 # JavaCPP's limits on off-heap memory: below the container's heap + overhead
 ND4J_OPTS="-Dorg.bytedeco.javacpp.maxbytes=$OVERHEAD -Dorg.bytedeco.javacpp.maxphysicalbytes=$OVERHEAD"
 
-CMD=(spark-submit --master "$MASTER" --class org.alexnet4j.cli.Main --jars "$JARS"
+CMD=(spark-submit --master "$MASTER" --class org.alexnet4j.cli.Main --jars "$JARS" --driver-memory "$DRIVER_MEM"
   --executor-memory "$EXEC_MEM" --executor-cores "$CORES"
   --conf "spark.executor.memoryOverhead=$OVERHEAD"
   --conf "spark.driver.extraJavaOptions=$JDK17_OPENS $ND4J_OPTS"
@@ -65,12 +71,27 @@ if [[ -n "$EXECUTORS" ]]; then
 fi
 CMD+=("${CONFS[@]}" "$ROOT/target/alexnet4j.jar" train --spark "$MASTER" "$@")
 
+# Spark's spark-submit when it is on PATH (a Spark 3.1.x installation), else the same class from the build's jars
+USE_BUNDLED=0
+if ! command -v spark-submit > /dev/null; then
+  USE_BUNDLED=1
+  [[ -d "$ROOT/target/spark-lib" ]] || (cd "$ROOT" && mvn -B -q -DskipTests package) >&2
+fi
 if [[ $DRY -eq 1 ]]; then
   printf '%q ' "${CMD[@]}"
   echo
   exit 0
 fi
-command -v spark-submit >/dev/null || { echo "spark-submit.sh: spark-submit is not on PATH (install Spark 3.1.x for" \
-  "Scala 2.12, or use scripts/alexnet4j train --spark 'local[N]' on one machine)" >&2; exit 1; }
 export MALLOC_ARENA_MAX=1 MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=100000000000
+# a master on this machine's loopback address (scripts/spark-cluster.sh): the driver binds there too
+if [[ "$MASTER" =~ ^spark://(127\.0\.0\.1|localhost)(:|$) && -z "${SPARK_LOCAL_IP:-}" ]]; then
+  export SPARK_LOCAL_IP=127.0.0.1
+fi
+if [[ "$USE_BUNDLED" -eq 1 ]]; then
+  # Spark's SparkSubmit from the jars the build brings (target/spark-lib): the driver's JVM options go on this java
+  # command, as Spark's own spark-submit script would put them
+  # shellcheck disable=SC2086
+  exec "$JAVA" -Xmx"$DRIVER_MEM" $JDK17_OPENS $ND4J_OPTS -cp "$ROOT/target/alexnet4j.jar:$ROOT/target/lib/*:$ROOT/target/spark-lib/*" \
+    org.apache.spark.deploy.SparkSubmit "${CMD[@]:1}"
+fi
 exec "${CMD[@]}"

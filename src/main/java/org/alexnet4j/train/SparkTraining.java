@@ -49,6 +49,11 @@ final class SparkTraining implements StepEngine {
         if (cfg.spark.startsWith("local")) {
             conf.setIfMissing("spark.driver.host", "localhost")
                     .setIfMissing("spark.driver.bindAddress", "127.0.0.1");
+        } else if (onLoopback(cfg.spark)) {
+            // a cluster on this machine (scripts/spark-cluster.sh): the driver stays on the loopback address too,
+            // instead of the host name's address that executors would call back on
+            conf.setIfMissing("spark.driver.host", "127.0.0.1")
+                    .setIfMissing("spark.driver.bindAddress", "127.0.0.1");
         }
         this.sc = new JavaSparkContext(conf);
         this.workers = cfg.sparkWorkers > 0 ? cfg.sparkWorkers : sc.defaultParallelism();
@@ -70,6 +75,11 @@ final class SparkTraining implements StepEngine {
         log.info(String.format(Locale.ROOT, "Spark %s: %d workers, batch %d each, parameters and momentum averaged "
                         + "every %d batch(es) per worker: %d images per step", cfg.spark, workers, cfg.batch,
                 cfg.averagingFrequency, perStep * cfg.batch));
+    }
+
+    /** Whether a {@code spark://host:port} master URL names this machine's loopback address. */
+    static boolean onLoopback(String master) {
+        return master.matches("spark://(127\\.0\\.0\\.1|localhost)(:\\d+)?(,.*)?");
     }
 
     @Override
