@@ -8,7 +8,8 @@
 #   --executor-memory    JVM heap per executor (default 4g). ND4J's arrays live off the heap: see --memory-overhead.
 #   --memory-overhead    off-heap memory per executor the cluster manager must allow (default 12g: two copies of the
 #                        paper net with momentum, activations of one batch of 128, the decode buffers)
-#   --driver-memory      JVM heap of the driver (default 2g)
+#   --driver-memory      JVM heap of the driver (default 4g; the paper net: about 1.5 GB + 1 GB per worker, as each
+#                        round's parameters and momentum come back to it)
 #   --cores              cores per executor (default 2); each task trains one replica with ND4J using these cores
 #   --executors          executors (YARN/Kubernetes; default: the cluster's)
 #   --spark-conf k=v     any other Spark setting, repeatable
@@ -22,14 +23,14 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
 JAVA="${JAVA_HOME:+$JAVA_HOME/bin/}java"
-[[ $# -ge 1 ]] || { sed -n '2,22p' "$0" >&2; exit 2; }
+[[ $# -ge 1 ]] || { sed -n '2,21p' "$0" >&2; exit 2; }
 MASTER="$1"
 shift
 EXEC_MEM=4g
 OVERHEAD=12g
 CORES=2
 EXECUTORS=""
-DRIVER_MEM=2g
+DRIVER_MEM=4g
 DRY=0
 CONFS=()
 while [[ $# -gt 0 ]]; do
