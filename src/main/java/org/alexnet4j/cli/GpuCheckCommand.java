@@ -2,6 +2,14 @@ package org.alexnet4j.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.alexnet4j.bench.ModelBench;
+import org.alexnet4j.data.DatasetStats;
+import org.alexnet4j.data.Datasets;
+import org.alexnet4j.data.ImageNetIterator;
+import org.alexnet4j.data.ImageSource;
+import org.alexnet4j.data.SyntheticImageNet;
+import org.alexnet4j.data.transforms.Normalization;
+import org.alexnet4j.data.transforms.PcaLighting;
+import org.alexnet4j.data.transforms.Preset;
 import org.alexnet4j.model.AlexNet;
 import org.alexnet4j.runtime.Backend;
 import org.alexnet4j.runtime.Gpus;
@@ -157,11 +165,84 @@ class GpuCheckCommand implements Callable<Integer> {
         Npy.write(dir.resolve("input.npy"), NpyArray.of(x));
         Npy.write(dir.resolve("probabilities.npy"), NpyArray.of(probs));
         Npz.write(dir.resolve("after-step.npz"), TorchLayout.export(g, net));
+        // a short run through the real iterator over files written here, so that both backends read the same images
+        SyntheticImageNet.generate(dir.resolve(RUN_DATA), new SyntheticImageNet.Options(RUN_CLASSES, 8, 1, 5, false,
+                true, 2));
+        AlexNet runNet = runNet(net);
+        ComputationGraph rg = graph(runNet);
+        Npz.write(dir.resolve("run-initial.npz"), TorchLayout.export(rg, runNet));
+        shortRun(rg, dir.resolve(RUN_DATA), runNet);
+        Npz.write(dir.resolve("run-final.npz"), TorchLayout.export(rg, runNet));
         Map<String, Object> meta = new LinkedHashMap<>();
         meta.put("model", net.settings());
         meta.put("backend", Backend.init().get("backend"));
         meta.put("batch", batch);
         new ObjectMapper().writerWithDefaultPrettyPrinter().writeValue(dir.resolve("reference.json").toFile(), meta);
+    }
+
+    static final String RUN_DATA = "run-data";
+    static final int RUN_CLASSES = 3;
+    static final int RUN_STEPS = 4;
+
+    /** The check net with the short run's classes. */
+    private static AlexNet runNet(AlexNet net) {
+        Map<String, Object> s = new LinkedHashMap<>(net.settings());
+        s.put("numClasses", RUN_CLASSES);
+        return AlexNet.fromSettings(s);
+    }
+
+    /**
+     * {@link #RUN_STEPS} SGD steps on batches of 8 from {@link ImageNetIterator} (random crops, flips, PCA lighting,
+     * seeded): a backend that hands the device stale batch memory trains on other images than the reference did.
+     */
+    private static void shortRun(ComputationGraph g, Path data, AlexNet net) throws Exception {
+        ImageSource train = Datasets.open(data, "train", 2);
+        DatasetStats stats = DatasetStats.published(train.imageSize());
+        Preset preset = Preset.train((int) net.exampleShape()[1], PcaLighting.of(stats, 0.1),
+                Normalization.of(Normalization.Kind.CHANNEL, stats));
+        try (ImageNetIterator it = new ImageNetIterator(train, preset, ImageNetIterator.Options.training(8, 7, 2))) {
+            for (int step = 0; step < RUN_STEPS; step++) {
+                if (!it.hasNext()) {
+                    it.reset();
+                }
+                g.fit(it.next());
+            }
+        }
+    }
+
+    /**
+     * The largest error over tensors of {@code actual} against {@code expected} (minus {@code initial}, if given: the
+     * parameter changes), each relative to its own norm, or to 1e-3 of the largest tensor's norm when it is smaller
+     * than that: a bias whose gradient is nearly zero (5e-9 in the check net) would otherwise compare float rounding
+     * with itself.
+     */
+    static Map.Entry<String, Double> worstError(Map<String, NpyArray> initial, Map<String, NpyArray> expected,
+                                                Map<String, NpyArray> actual) {
+        Map<String, INDArray[]> pairs = new LinkedHashMap<>();
+        double largest = 0;
+        for (Map.Entry<String, NpyArray> en : expected.entrySet()) {
+            INDArray e = en.getValue().toINDArray().castTo(DataType.DOUBLE);
+            INDArray a = actual.get(en.getKey()).toINDArray().castTo(DataType.DOUBLE);
+            if (initial != null) {
+                INDArray start = initial.get(en.getKey()).toINDArray().castTo(DataType.DOUBLE);
+                e = e.sub(start);
+                a = a.sub(start);
+            }
+            pairs.put(en.getKey(), new INDArray[]{a, e});
+            largest = Math.max(largest, e.norm2Number().doubleValue());
+        }
+        double worst = 0;
+        String name = "";
+        for (Map.Entry<String, INDArray[]> p : pairs.entrySet()) {
+            INDArray a = p.getValue()[0], e = p.getValue()[1];
+            double err = a.sub(e).norm2Number().doubleValue()
+                    / Math.max(Math.max(e.norm2Number().doubleValue(), 1e-3 * largest), 1e-30);
+            if (err > worst) {
+                worst = err;
+                name = p.getKey();
+            }
+        }
+        return Map.entry(name, worst);
     }
 
     @SuppressWarnings("unchecked")
@@ -177,25 +258,76 @@ class GpuCheckCommand implements Callable<Integer> {
         g.fit(batchFor(net, x));
         Map<String, NpyArray> expected = Npz.read(reference.resolve("after-step.npz"));
         Map<String, NpyArray> actual = TorchLayout.export(g, net);
-        double stepErr = 0;
-        String worst = "";
-        for (Map.Entry<String, NpyArray> en : expected.entrySet()) {
-            double err = relErr(actual.get(en.getKey()).toINDArray(), en.getValue().toINDArray());
-            if (err > stepErr) {
-                stepErr = err;
-                worst = en.getKey();
-            }
+        Map.Entry<String, Double> stepWorst = worstError(null, expected, actual);
+        double stepErr = stepWorst.getValue();
+        String worst = stepWorst.getKey();
+        double runErr = 0;
+        if (Files.exists(reference.resolve("run-final.npz"))) {
+            AlexNet runNet = runNet(net);
+            ComputationGraph rg = graph(runNet);
+            Map<String, NpyArray> initial = Npz.read(reference.resolve("run-initial.npz"));
+            TorchLayout.load(rg, runNet, initial);
+            shortRun(rg, reference.resolve(RUN_DATA), runNet);
+            Map.Entry<String, Double> w = worstError(initial, Npz.read(reference.resolve("run-final.npz")),
+                    TorchLayout.export(rg, runNet));
+            runErr = w.getValue();
+            out.printf("%d training steps through the data iterator: parameter changes' largest relative error "
+                    + "%.2e (%s)%n", RUN_STEPS, runErr, w.getKey());
+        } else {
+            out.println("(reference without the iterator run: written by an older build)");
         }
-        boolean ok = probErr <= tolerance && stepErr <= tolerance;
+        boolean ok = probErr <= tolerance && stepErr <= tolerance && runErr <= RUN_TOLERANCE_FACTOR * tolerance;
         out.printf("forward pass vs the %s reference: relative error %.2e%n", meta.get("backend"), probErr);
         out.printf("parameters after one SGD step: largest relative error %.2e (%s)%n", stepErr, worst);
+        out.println("engines: " + engines(g));
         if (iters > 0) {
             out.printf("training step, batch %d: %.1f images/s%n", batch, timeSteps(net));
+            out.printf("inference, batch %d: %.1f images/s%n", batch, timeInference(net));
         }
         out.println(ok ? "PASSED: this backend reproduces the reference within " + tolerance
                 : "FAILED: results differ from the reference by more than " + tolerance);
         out.flush();
         return ok ? 0 : 4;
+    }
+
+    /** Changes after several steps accumulate float reordering: a looser bound than for one step (stale data is O(1)). */
+    static final double RUN_TOLERANCE_FACTOR = 10;
+
+    /** What computes the layers on this backend, as far as this build can tell. */
+    static String engines(ComputationGraph g) {
+        Map<String, Object> info = Backend.init();
+        if (Backend.isCudaBuild()) {
+            boolean cudnnBuild = System.getProperty("java.class.path", "").contains("cudnn")
+                    || classpathHas("nd4j-cuda-11.6-1.0.0-M2.1-linux-x86_64-cudnn");
+            return "CUDA backend, " + (cudnnBuild ? "the -cudnn libnd4j build: conv2d/conv2d_bp and pooling ops "
+                    + "(ReluConvolution, InputConvolution's backward, SubsamplingLayer) have cuDNN implementations"
+                    : "libnd4j without cuDNN (plain linux-x86_64 classifier): CUDA kernels and cuBLAS only")
+                    + "; forward convolutions " + System.getProperty("alexnet4j.convForward", "op") + ", host memory "
+                    + (org.alexnet4j.runtime.HostMemory.direct() ? "direct" : "device-safe");
+        }
+        int[] coverage = Backend.helperCoverage(g);
+        return String.format(java.util.Locale.ROOT, "CPU backend, oneDNN helpers %s (%d of %d layers with a "
+                        + "helper have it), host memory %s", Boolean.TRUE.equals(info.get("oneDNN")) ? "on" : "off",
+                coverage[0], coverage[1], org.alexnet4j.runtime.HostMemory.direct() ? "direct"
+                        : "device-safe (" + org.alexnet4j.runtime.HostMemory.DEVICE_SAFE + ")");
+    }
+
+    private static boolean classpathHas(String name) {
+        try {
+            String jar = GpuCheckCommand.class.getProtectionDomain().getCodeSource().getLocation().getPath();
+            Path lib = Path.of(jar).getParent().resolve("lib");
+            try (var files = Files.list(lib)) {
+                return files.anyMatch(f -> f.getFileName().toString().startsWith(name));
+            }
+        } catch (Exception e) {
+            return false;
+        }
+    }
+
+    /** Inference images/s of the net at --batch, timed as `bench` times it. */
+    private double timeInference(AlexNet net) {
+        ModelBench.Result r = ModelBench.run(ModelBench.alexnet4j(net, CacheMode.NONE), batch, false, true, 1, iters);
+        return batch * 1000.0 / ModelBench.median(r.inferMs());
     }
 
     /** Training images/s of the net at --batch, timed as `bench` times it (one warm-up, --iters steps). */

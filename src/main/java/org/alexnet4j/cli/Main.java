@@ -65,6 +65,7 @@ public class Main implements Runnable {
 
     /** Executes {@code args} on {@code cl}, then detaches a --log-file log, if any. */
     public static int execute(CommandLine cl, String... args) {
+        org.alexnet4j.runtime.CudaSettings.apply(); // before any ND4J call (no-op on the CPU build)
         try {
             return cl.execute(args);
         } finally {

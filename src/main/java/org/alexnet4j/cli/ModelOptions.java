@@ -1,6 +1,7 @@
 package org.alexnet4j.cli;
 
 import org.alexnet4j.model.AlexNet;
+import org.alexnet4j.model.ConvImplementation;
 import org.alexnet4j.model.LrnImplementation;
 import org.alexnet4j.model.Padding;
 import org.alexnet4j.model.Pooling;
@@ -38,6 +39,12 @@ public class ModelOptions {
             description = "Code that computes LRN: alexnet4j (default, fast) or dl4j (DL4J's layer; same function, "
                     + "for comparison).")
     LrnImplementation lrnImpl;
+
+    @Option(names = "--conv-impl", paramLabel = "IMPL", converter = ConvImplConverter.class,
+            description = "Code that computes the convolutions: ops (default: libnd4j's conv2d_bp on the kept input, "
+                    + "no recomputed forward pass; cuDNN on CUDA) or dl4j (DL4J's layers; same function, for "
+                    + "comparison).")
+    ConvImplementation convImpl;
 
     @Option(names = "--pooling", paramLabel = "KIND", description = "Ablation: max (paper) or avg.")
     Pooling pooling;
@@ -77,6 +84,9 @@ public class ModelOptions {
         }
         if (noLrn) {
             b.lrn(false);
+        }
+        if (convImpl != null) {
+            b.convImplementation(convImpl);
         }
         if (lrnImpl != null) {
             b.lrnImplementation(lrnImpl);
@@ -120,7 +130,13 @@ public class ModelOptions {
     boolean anyArchitectureOption() {
         return !"paper".equals(model) || classes != null || width != null || inputSize != null || noLrn
                 || pooling != null || nonOverlapping || towers != null || padding != null || dropout != null
-                || format != null || lrnImpl != null;
+                || format != null || lrnImpl != null || convImpl != null;
+    }
+
+    static final class ConvImplConverter implements CommandLine.ITypeConverter<ConvImplementation> {
+        public ConvImplementation convert(String value) {
+            return ConvImplementation.fromId(value);
+        }
     }
 
     static final class LrnImplConverter implements CommandLine.ITypeConverter<LrnImplementation> {

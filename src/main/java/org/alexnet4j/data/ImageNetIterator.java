@@ -2,6 +2,7 @@ package org.alexnet4j.data;
 
 import org.alexnet4j.data.transforms.Preset;
 import org.alexnet4j.data.transforms.ViewWriter;
+import org.alexnet4j.runtime.HostMemory;
 import org.alexnet4j.util.OffHeap;
 import org.alexnet4j.util.Parallel;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -312,12 +313,17 @@ public final class ImageNetIterator implements DataSetIterator, AutoCloseable {
         int viewLength = 3 * crop * crop;
         int classes = source.wnids().size();
         long fullRows = (long) options.batch() * views;
-        INDArray[] buffers = options.recycle() ? pool.poll() : null;
-        if (buffers == null) {
+        // Java writes the batch straight into ND4J's memory only where that is correct (HostMemory); elsewhere into
+        // Java arrays that ND4J copies in (the device-safe twin; no pooling then)
+        boolean direct = HostMemory.direct();
+        boolean recycle = options.recycle() && direct;
+        INDArray[] buffers = recycle ? pool.poll() : null;
+        if (buffers == null && direct) {
             buffers = new INDArray[]{OffHeap.floatArray(fullRows, 3, crop, crop), OffHeap.floatArray(fullRows, classes)};
         }
-        INDArray features = buffers[0];
-        java.nio.FloatBuffer dst = OffHeap.buffer(features);
+        float[] heap = direct ? null : new float[Math.toIntExact(fullRows * viewLength)];
+        INDArray features = direct ? buffers[0] : null;
+        java.nio.FloatBuffer dst = direct ? OffHeap.buffer(features) : java.nio.FloatBuffer.wrap(heap);
         List<Integer> labels = new ArrayList<>(to - from);
         List<java.io.Serializable> images = new ArrayList<>(to - from); // source index of every row
         int rows = 0;
@@ -342,21 +348,26 @@ public final class ImageNetIterator implements DataSetIterator, AutoCloseable {
         for (int r = 0; r < rows; r++) {
             oneHot[r * classes + labels.get(r)] = 1f;
         }
-        INDArray y = buffers[1];
-        if (rows > 0) {
-            OffHeap.pointer(y).put(oneHot, 0, oneHot.length);
-        }
         if (rows == 0) {
             return new Batch(new DataSet(Nd4j.create(DataType.FLOAT, 0, 3, crop, crop),
-                    Nd4j.create(DataType.FLOAT, 0, classes)), options.recycle() ? buffers : null);
+                    Nd4j.create(DataType.FLOAT, 0, classes)), recycle ? buffers : null);
         }
-        if (rows < fullRows) { // a short batch: a view of the first rows (contiguous in C order)
+        INDArray y;
+        if (direct) {
+            y = buffers[1];
+            OffHeap.pointer(y).put(oneHot, 0, oneHot.length);
+        } else {
+            features = Nd4j.create(rows == fullRows ? heap : java.util.Arrays.copyOf(heap, rows * viewLength),
+                    new long[]{rows, 3, crop, crop}, 'c');
+            y = Nd4j.create(oneHot, new long[]{rows, classes}, 'c');
+        }
+        if (direct && rows < fullRows) { // a short batch: a view of the first rows (contiguous in C order)
             features = features.get(NDArrayIndex.interval(0, rows));
             y = y.get(NDArrayIndex.interval(0, rows));
         }
         DataSet ds = new DataSet(features, y);
         ds.setExampleMetaData(images); // which image each row shows (features, file names)
-        return new Batch(ds, options.recycle() ? buffers : null);
+        return new Batch(ds, recycle ? buffers : null);
     }
 
     private void skip(String path, String reason) {

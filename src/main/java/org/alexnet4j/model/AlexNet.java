@@ -4,6 +4,7 @@ import org.alexnet4j.model.layers.ChannelLrn;
 import org.alexnet4j.model.layers.ChannelSlice;
 import org.alexnet4j.model.layers.EdgePadding;
 import org.alexnet4j.model.layers.InputConvolution;
+import org.alexnet4j.model.layers.ReluConvolution;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration.GraphBuilder;
@@ -96,6 +97,7 @@ public final class AlexNet {
     private final int numClasses;
     private final boolean lrn;
     private final LrnImplementation lrnImplementation;
+    private final ConvImplementation convImplementation;
     private final boolean inputGradient;
     private final boolean overlappingPooling;
     private final Pooling pooling;
@@ -116,6 +118,7 @@ public final class AlexNet {
         this.numClasses = b.numClasses;
         this.lrn = b.lrn;
         this.lrnImplementation = b.lrnImplementation;
+        this.convImplementation = b.convImplementation;
         this.inputGradient = b.inputGradient;
         this.overlappingPooling = b.overlappingPooling;
         this.pooling = b.pooling;
@@ -212,9 +215,10 @@ public final class AlexNet {
                         .dataFormat(format);
                 // conv1 (stride 4) as a stride-1 convolution of the space-to-depth input; the image's own gradient
                 // only when asked for or when a layer before conv1 (the 224 overhang, edge padding) needs it
+                // conv2-conv5 through libnd4j's ops (ReluConvolution) or DL4J's layer
                 g.addLayer(conv, d.stride > 1
                         ? new InputConvolution(cb, inputGradient || !x.equals(INPUT))
-                        : cb.build(), x);
+                        : convImplementation == ConvImplementation.OPS ? new ReluConvolution(cb) : cb.build(), x);
                 outputs.add(conv);
             }
             spatial = (spatial + 2 * d.pad - d.kernel) / d.stride + 1;
@@ -508,6 +512,7 @@ public final class AlexNet {
         m.put("towers", grouped ? 2 : 1);
         m.put("lrn", lrn);
         m.put("lrnImplementation", lrnImplementation.id());
+        m.put("convImplementation", convImplementation.id());
         m.put("inputGradient", inputGradient);
         m.put("pooling", pooling.name().toLowerCase(Locale.ROOT) + (overlappingPooling ? " 3/2" : " 2/2"));
         m.put("padding", padding.name().toLowerCase(Locale.ROOT));
@@ -534,6 +539,7 @@ public final class AlexNet {
                 case "towers" -> b.grouped(Integer.parseInt(v) == 2);
                 case "lrn" -> b.lrn(Boolean.parseBoolean(v));
                 case "lrnImplementation" -> b.lrnImplementation(LrnImplementation.fromId(v));
+                case "convImplementation" -> b.convImplementation(ConvImplementation.fromId(v));
                 case "inputGradient" -> b.inputGradient(Boolean.parseBoolean(v));
                 case "pooling" -> {
                     String[] p = v.split(" ");
@@ -585,6 +591,10 @@ public final class AlexNet {
 
     public LrnImplementation lrnImplementation() {
         return lrnImplementation;
+    }
+
+    public ConvImplementation convImplementation() {
+        return convImplementation;
     }
 
     public boolean overlappingPooling() {
@@ -647,6 +657,7 @@ public final class AlexNet {
         private int numClasses = 1000;
         private Boolean lrn;
         private LrnImplementation lrnImplementation = LrnImplementation.ALEXNET4J;
+        private ConvImplementation convImplementation = ConvImplementation.OPS;
         private boolean inputGradient;
         private Boolean overlappingPooling;
         private Pooling pooling;
@@ -711,6 +722,15 @@ public final class AlexNet {
                 throw new IllegalArgumentException("LRN implementation must not be null");
             }
             this.lrnImplementation = implementation;
+            return this;
+        }
+
+        /** Which code computes the convolutions: libnd4j's ops (default) or DL4J's layers; the same function. */
+        public Builder convImplementation(ConvImplementation implementation) {
+            if (implementation == null) {
+                throw new IllegalArgumentException("convolution implementation must not be null");
+            }
+            this.convImplementation = implementation;
             return this;
         }
 
@@ -805,6 +825,7 @@ public final class AlexNet {
             b.numClasses = numClasses;
             b.lrn = lrn;
             b.lrnImplementation = lrnImplementation;
+            b.convImplementation = convImplementation;
             b.inputGradient = inputGradient;
             b.overlappingPooling = overlappingPooling;
             b.pooling = pooling;

@@ -36,6 +36,7 @@ public final class Backend {
         if (info != null) {
             return info;
         }
+        CudaSettings.apply(); // before ND4J loads (no-op on the CPU build)
         boolean helpers = Boolean.parseBoolean(System.getProperty(HELPERS_PROPERTY, "true"));
         if (System.getProperty(HELPERS_DISABLE) == null) {
             System.setProperty(HELPERS_DISABLE, Boolean.toString(!helpers));
@@ -57,9 +58,17 @@ public final class Backend {
         m.put("dataType", Nd4j.dataType().name());
         m.put("java", System.getProperty("java.version"));
         m.put("malloc", mallocSettings());
+        m.put("hostMemoryDirect", HostMemory.direct());
+        m.put("deviceSafeRequested", HostMemory.deviceSafeRequested());
         info = m;
         log.info("ND4J backend {}: BLAS {}, {} threads, oneDNN helpers {}", m.get("backend"), m.get("blas"),
                 m.get("ompThreads"), Boolean.TRUE.equals(m.get("oneDNN")) ? "on" : "off");
+        if (!HostMemory.direct()) {
+            log.info("device-safe paths{}: the Java kernels that read and write ND4J memory directly (LRN, conv1's"
+                            + " space-to-depth, the iterator's batch buffers) are replaced by ND4J operations and"
+                            + " copies through ND4J's API", HostMemory.deviceSafeRequested()
+                            ? " (" + HostMemory.DEVICE_SAFE + "=true)" : " (not the CPU backend)");
+        }
         if (isCpu(m) && System.getenv("MALLOC_ARENA_MAX") == null && new java.io.File("/proc/self").exists()) {
             log.info("glibc malloc settings not set: large native blocks go back to the OS after every use, which can"
                     + " make training 2-3x slower; scripts/alexnet4j sets MALLOC_ARENA_MAX=1 MALLOC_MMAP_MAX_=0"

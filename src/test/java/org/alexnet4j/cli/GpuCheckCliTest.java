@@ -9,6 +9,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -55,7 +56,37 @@ class GpuCheckCliTest {
         CliRunner.Result same = CliRunner.run("gpu-check", "--reference", ref.toString(), "--allow-cpu", "--iters",
                 "1");
         assertThat(same.exit()).as(same.out() + same.err()).isZero();
-        assertThat(same.out()).contains("PASSED").contains("images/s");
+        assertThat(same.out()).contains("PASSED").contains("images/s").contains("training steps through the data "
+                + "iterator").contains("engines: CPU backend, oneDNN helpers on").contains("host memory direct");
+
+        // what a GPU runs (device-safe twins) reproduces the direct CPU reference, iterator run included
+        System.setProperty(org.alexnet4j.runtime.HostMemory.DEVICE_SAFE, "true");
+        CliRunner.Result safe;
+        try {
+            safe = CliRunner.run("gpu-check", "--reference", ref.toString(), "--allow-cpu", "--iters", "0");
+        } finally {
+            System.clearProperty(org.alexnet4j.runtime.HostMemory.DEVICE_SAFE);
+        }
+        assertThat(safe.exit()).as(safe.out() + safe.err()).isZero();
+        assertThat(safe.out()).contains("PASSED").contains("host memory device-safe");
+
+        // a run that trained on other batches (as with stale batch memory) fails the check
+        Path runData = ref.resolve("run-data/train");
+        try (var classes = Files.list(runData)) {
+            for (Path c : classes.toList()) {
+                try (var files = Files.list(c)) {
+                    List<Path> images = files.sorted().toList();
+                    Path first = images.get(0);
+                    for (Path other : images.subList(1, images.size())) {
+                        Files.copy(first, other, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                    }
+                }
+            }
+        }
+        CliRunner.Result stale = CliRunner.run("gpu-check", "--reference", ref.toString(), "--allow-cpu", "--iters",
+                "0");
+        assertThat(stale.exit()).as(stale.out()).isEqualTo(4);
+        assertThat(stale.out()).contains("FAILED");
 
         NpyArray p = Npy.read(ref.resolve("probabilities.npy"));
         float[] changed = p.data().clone();

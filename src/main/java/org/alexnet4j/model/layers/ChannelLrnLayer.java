@@ -1,5 +1,6 @@
 package org.alexnet4j.model.layers;
 
+import org.alexnet4j.runtime.HostMemory;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.gradient.DefaultGradient;
@@ -73,7 +74,7 @@ public class ChannelLrnLayer extends ParameterFreeLayer.Impl<ChannelLrn> {
         if (LrnKernel.geometry(a, format) != null) {
             return a;
         }
-        if (a.dataType() == DataType.FLOAT && a.rank() == 4 && Nd4j.getEnvironment().isCPU()) {
+        if (a.dataType() == DataType.FLOAT && a.rank() == 4 && HostMemory.direct()) {
             INDArray dense = a.dup('c');
             return LrnKernel.geometry(dense, format) != null ? dense : null;
         }

@@ -1,14 +1,9 @@
 package org.alexnet4j.model.layers;
 
-import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
-import org.deeplearning4j.optimize.api.TrainingListener;
 import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
 
-import java.util.Collection;
-import java.util.Map;
 
 /**
  * A large-stride convolution of few channels, such as conv1 (11x11, stride 4, 3 channels): DL4J's
@@ -20,7 +15,7 @@ import java.util.Map;
  * <p>{@code inputGradient = false} (for a layer that reads the network input) returns no gradient for the input,
  * which nothing upstream needs; DL4J's graph accepts a missing input gradient only from layers fed by a graph input.
  */
-public class InputConvolution extends ConvolutionLayer {
+public class InputConvolution extends ReluConvolution {
 
     private boolean inputGradient = true;
 
@@ -30,13 +25,8 @@ public class InputConvolution extends ConvolutionLayer {
 
     /** A configuration with every setting of {@code builder} (validated as {@code builder.build()} would). */
     public InputConvolution(ConvolutionLayer.Builder builder, boolean inputGradient) {
-        super(validated(builder));
+        super(builder);
         this.inputGradient = inputGradient;
-    }
-
-    private static ConvolutionLayer.Builder validated(ConvolutionLayer.Builder builder) {
-        builder.build(); // DL4J's own argument checks
-        return builder;
     }
 
     public boolean isInputGradient() {
@@ -48,16 +38,8 @@ public class InputConvolution extends ConvolutionLayer {
     }
 
     @Override
-    public Layer instantiate(NeuralNetConfiguration conf, Collection<TrainingListener> listeners, int layerIndex,
-                             INDArray layerParamsView, boolean initializeParams, DataType networkDataType) {
-        InputConvolutionLayer layer = new InputConvolutionLayer(conf, networkDataType);
-        layer.setListeners(listeners);
-        layer.setIndex(layerIndex);
-        layer.setParamsViewArray(layerParamsView);
-        Map<String, INDArray> params = initializer().init(conf, layerParamsView, initializeParams);
-        layer.setParamTable(params);
-        layer.setConf(conf);
-        return layer;
+    protected ReluConvolutionLayer newLayer(NeuralNetConfiguration conf, DataType networkDataType) {
+        return new InputConvolutionLayer(conf, networkDataType);
     }
 
     @Override

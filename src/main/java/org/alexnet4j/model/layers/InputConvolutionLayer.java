@@ -1,22 +1,18 @@
 package org.alexnet4j.model.layers;
 
 import org.deeplearning4j.nn.conf.CNN2DFormat;
-import org.deeplearning4j.nn.conf.CacheMode;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.gradient.DefaultGradient;
 import org.deeplearning4j.nn.gradient.Gradient;
-import org.deeplearning4j.nn.layers.convolution.ConvolutionLayer;
 import org.deeplearning4j.nn.params.ConvolutionParamInitializer;
 import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.common.primitives.Pair;
-import org.nd4j.linalg.activations.impl.ActivationReLU;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.OpContext;
-import org.nd4j.linalg.api.ops.impl.layers.convolution.Conv2DDerivative;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
@@ -28,13 +24,11 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * {@code [oC, s*s*C, q, q]}. A stride-1 convolution of the two is exactly the strided convolution:
  * {@code sum over c, ky = s*qy+by, kx = s*qx+bx of W[o,c,ky,kx] x[c, s*oy+ky, s*ox+kx]}. The forward pass is DL4J's;
  * the backward pass runs libnd4j's {@code conv2d_bp} (oneDNN on the CPU) on the rearranged arrays, and the weight
- * gradient is folded back and cropped to {@code k x k}. Anything else (stride 1, NHWC, Same mode, dilation,
- * non-float, an activation other than plain ReLU, whose derivative is read off the output) is DL4J's own code.
+ * gradient is folded back and cropped to {@code k x k}. The forward pass and anything else (stride 1, NHWC) are
+ * {@link ReluConvolutionLayer}'s, which leaves what the ops do not cover (Same mode, dilation, non-float, another
+ * activation) to DL4J's code.
  */
-public class InputConvolutionLayer extends ConvolutionLayer {
-    /** Plain ReLU: its derivative at z and at relu(z) agree, and its backprop leaves both arguments unchanged. */
-    private static final ActivationReLU PLAIN_RELU = new ActivationReLU();
-    private INDArray lastOutput;
+public class InputConvolutionLayer extends ReluConvolutionLayer {
     private OpContext bwdContext;
 
     public InputConvolutionLayer(NeuralNetConfiguration conf, DataType dataType) {
@@ -103,33 +97,10 @@ public class InputConvolutionLayer extends ConvolutionLayer {
                 .reshape('c', n, channels, s * h, s * w);
     }
 
-    private static OpContext context(int q) {
-        OpContext ctx = Nd4j.getExecutioner().buildContext();
-        ctx.setIArguments(q, q, 1, 1, 0, 0, 1, 1, 0, 0 /* NCHW */, 1 /* weights [oC, iC, kH, kW] */);
-        return ctx;
-    }
-
-    /**
-     * DL4J's forward pass (oneDNN's strided kernel is fast forward, ~65 ms per conv1 tower at batch 128); the output is
-     * kept for the backward pass, which reads ReLU's derivative off it.
-     */
-    @Override
-    public INDArray activate(boolean training, LayerWorkspaceMgr workspaceMgr) {
-        INDArray out = super.activate(training, workspaceMgr);
-        lastOutput = training && rearranged() ? out : null;
-        return out;
-    }
-
-    /** The backward pass does not use DL4J's cached pre-activation, so this layer never keeps one. */
-    @Override
-    public void setCacheMode(CacheMode mode) {
-        super.setCacheMode(CacheMode.NONE);
-    }
-
     @Override
     public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr workspaceMgr) {
         if (lastOutput == null || !rearranged()) {
-            Pair<Gradient, INDArray> full = super.backpropGradient(epsilon, workspaceMgr);
+            Pair<Gradient, INDArray> full = super.backpropGradient(epsilon, workspaceMgr); // conv2d_bp or DL4J's
             return conf2().isInputGradient() ? full : new Pair<>(full.getFirst(), null);
         }
         Geo g = geo();
@@ -151,23 +122,12 @@ public class InputConvolutionLayer extends ConvolutionLayer {
             INDArray gradWr = Nd4j.createUninitialized(DataType.FLOAT, wr.shape());
             INDArray gradBr = Nd4j.createUninitialized(DataType.FLOAT, oc);
             if (bwdContext == null) {
-                bwdContext = context(g.q);
+                bwdContext = Nd4j.getExecutioner().buildContext();
             }
-            bwdContext.purge();
-            bwdContext.setInputArray(0, xr);
-            bwdContext.setInputArray(1, wr);
             boolean hasBias = layerConf().hasBias();
-            if (hasBias) {
-                bwdContext.setInputArray(2, bias.reshape(bias.length()));
-            }
-            bwdContext.setInputArray(hasBias ? 3 : 2, delta);
-            bwdContext.setOutputArray(0, gradXr);
-            bwdContext.setOutputArray(1, gradWr);
-            if (hasBias) {
-                bwdContext.setOutputArray(2, gradBr);
-            }
-            Nd4j.exec(new Conv2DDerivative(), bwdContext);
-            bwdContext.purge();
+            // a stride-1, unpadded q x q convolution of the rearranged arrays
+            conv2dBackward(bwdContext, iArgs(new int[]{g.q, g.q}, new int[]{1, 1}, new int[]{0, 0}, CNN2DFormat.NCHW),
+                    xr, wr, hasBias ? bias : null, delta, gradXr, gradWr, gradBr);
             // fold back to [oC, C, s*q, s*q] and crop to k x k
             INDArray full = depthToSpace(gradWr, g.s, ch);
             gradW.assign(full.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(0, g.k),

@@ -1,5 +1,6 @@
 package org.alexnet4j.model.layers;
 
+import org.alexnet4j.runtime.HostMemory;
 import org.bytedeco.javacpp.FloatPointer;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -49,12 +50,13 @@ final class LrnKernel {
     }
 
     /**
-     * The layout of {@code a} if this kernel can run on it directly: float32 on the CPU backend, each example one
+     * The layout of {@code a} if this kernel can run on it directly: float32 where Java may touch ND4J's memory
+     * ({@link HostMemory#direct()}: the CPU backend, not in device-safe mode), each example one
      * dense block ({@code [C][H][W]} for NCHW, {@code [H][W][C]} for NHWC; examples may be strided, as channel slices
      * of a merged array are), addressable by a Java buffer. Null otherwise.
      */
     static Geometry geometry(INDArray a, CNN2DFormat format) {
-        if (a.rank() != 4 || a.dataType() != DataType.FLOAT || !Nd4j.getEnvironment().isCPU()) {
+        if (a.rank() != 4 || a.dataType() != DataType.FLOAT || !HostMemory.direct()) {
             return null;
         }
         long[] s = a.shape();
