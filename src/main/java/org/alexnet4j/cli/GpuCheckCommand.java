@@ -63,6 +63,10 @@ class GpuCheckCommand implements Callable<Integer> {
             + "timing (default: ${DEFAULT-VALUE}).")
     int batch;
 
+    @Option(names = "--timing-batch", defaultValue = "128", paramLabel = "N", description = "Batch of the images/s "
+            + "timings, training and inference (default: ${DEFAULT-VALUE}).")
+    int timingBatch;
+
     @Option(names = "--iters", defaultValue = "5", paramLabel = "N", description = "Timed training steps (default: "
             + "${DEFAULT-VALUE}).")
     int iters;
@@ -80,8 +84,8 @@ class GpuCheckCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
-        if (batch < 1 || iters < 0) {
-            throw new IllegalArgumentException("--batch must be >= 1 and --iters >= 0");
+        if (batch < 1 || timingBatch < 1 || iters < 0) {
+            throw new IllegalArgumentException("--batch and --timing-batch must be >= 1 and --iters >= 0");
         }
         if (writeReference != null) {
             Backend.init();
@@ -122,7 +126,8 @@ class GpuCheckCommand implements Callable<Integer> {
         out.println("ND4J backend: " + info.get("backend"));
         if (reference == null) {
             out.println("no --reference: timing only");
-            out.printf("training step, batch %d: %.1f images/s%n", batch, timeSteps(model.build()));
+            out.printf("training step, batch %d: %.1f images/s%n", timingBatch, timeSteps(model.build()));
+            out.printf("inference, batch %d: %.1f images/s%n", timingBatch, timeInference(model.build()));
             out.flush();
             return 0;
         }
@@ -281,8 +286,8 @@ class GpuCheckCommand implements Callable<Integer> {
         out.printf("parameters after one SGD step: largest relative error %.2e (%s)%n", stepErr, worst);
         out.println("engines: " + engines(g));
         if (iters > 0) {
-            out.printf("training step, batch %d: %.1f images/s%n", batch, timeSteps(net));
-            out.printf("inference, batch %d: %.1f images/s%n", batch, timeInference(net));
+            out.printf("training step, batch %d: %.1f images/s%n", timingBatch, timeSteps(net));
+            out.printf("inference, batch %d: %.1f images/s%n", timingBatch, timeInference(net));
         }
         out.println(ok ? "PASSED: this backend reproduces the reference within " + tolerance
                 : "FAILED: results differ from the reference by more than " + tolerance);
@@ -326,14 +331,16 @@ class GpuCheckCommand implements Callable<Integer> {
 
     /** Inference images/s of the net at --batch, timed as `bench` times it. */
     private double timeInference(AlexNet net) {
-        ModelBench.Result r = ModelBench.run(ModelBench.alexnet4j(net, CacheMode.NONE), batch, false, true, 1, iters);
-        return batch * 1000.0 / ModelBench.median(r.inferMs());
+        ModelBench.Result r = ModelBench.run(ModelBench.alexnet4j(net, CacheMode.NONE), timingBatch, false, true, 1,
+                iters);
+        return timingBatch * 1000.0 / ModelBench.median(r.inferMs());
     }
 
     /** Training images/s of the net at --batch, timed as `bench` times it (one warm-up, --iters steps). */
     private double timeSteps(AlexNet net) {
-        ModelBench.Result r = ModelBench.run(ModelBench.alexnet4j(net, CacheMode.NONE), batch, true, false, 1, iters);
-        return batch * 1000.0 / ModelBench.median(r.stepMs());
+        ModelBench.Result r = ModelBench.run(ModelBench.alexnet4j(net, CacheMode.NONE), timingBatch, true, false, 1,
+                iters);
+        return timingBatch * 1000.0 / ModelBench.median(r.stepMs());
     }
 
     /** ||a - b|| / ||b|| in double. */
