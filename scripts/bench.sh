@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # The standard benchmark suite (convnet-benchmarks style, batch 128, training and inference):
 #   - the paper net as shipped (own LRN kernel, conv1 backward via space-to-depth, DL4J cache mode "none"),
-#   - the same with cache mode "device" (faster, more memory),
+#   - the paper net with DL4J's convolution layers (--conv-impl dl4j: the layers before libnd4j's ops),
 #   - the paper net with DL4J's LRN layer,
-#   - torchvision's AlexNet and DL4J's zoo AlexNet (the in-run baseline),
+#   - torchvision's AlexNet and DL4J's zoo AlexNet (the in-run baseline), and ONNX Runtime (Java, CPU) on the
+#     project's ONNX export of the same paper net (inference only),
+#   - an inference sweep over batches 1..256 of the paper net and ONNX Runtime, with latency percentiles, a CSV in
+#     timm's columns and a throughput-against-batch plot (next to OUT.md),
 #   - the paper net's per-layer breakdown and the price of its two towers,
 #   - and, when a PyTorch is installed (Debian: python3-torch + libopenblas0-pthread), the same two networks in
 #     PyTorch on the same machine, with the same malloc settings and as many threads.
@@ -28,14 +31,14 @@ mkdir -p "$(dirname "$OUT")"
   echo "${COMMON[*]}\`; malloc: MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX} MALLOC_MMAP_MAX_=${MALLOC_MMAP_MAX_:-} MALLOC_TRIM_THRESHOLD_=${MALLOC_TRIM_THRESHOLD_:-})"
   echo
   first=1
-  for spec in "paper" "paper --cache-mode device" "paper --lrn-impl dl4j" "torchvision" "zoo"; do
+  for spec in "paper" "paper --conv-impl dl4j" "paper --lrn-impl dl4j" "torchvision" "zoo" "onnxruntime"; do
     # shellcheck disable=SC2086
     table="$("$A" bench --bench-model $spec "${COMMON[@]}" 2>/dev/null)"
     if [[ $first == 1 ]]; then
       echo "$table"
       first=0
     else
-      echo "$table" | grep -E '^\| (alexnet4j|dl4j)'
+      echo "$table" | grep -E '^\| (alexnet4j|dl4j|onnxruntime)'
     fi
   done
   if /usr/bin/python3 -c "import torch" 2>/dev/null; then
@@ -44,6 +47,14 @@ mkdir -p "$(dirname "$OUT")"
         --threads "$(nproc)" --markdown
     done
   fi
+  echo
+  SWEEP="$(dirname "$OUT")/$(basename "$OUT" .md)-sweep"
+  echo "Batch sweep: \`scripts/alexnet4j bench --bench-model paper,onnxruntime --mode infer --batch 1,8,32,128,256"
+  echo "--warmup 2 --iters $(( ITERS * 4 )) --markdown --csv $(basename "$SWEEP").csv --plot $(basename "$SWEEP").png\`"
+  echo "(inference latency p50 = the median column, p90, p99; the CSV has timm's columns)"
+  echo
+  "$A" bench --bench-model paper,onnxruntime --mode infer --batch 1,8,32,128,256 --warmup 2 --iters $(( ITERS * 4 )) \
+    --markdown --csv "$SWEEP.csv" --plot "$SWEEP.png" 2>/dev/null | grep -E '^\|'
   echo
   echo "Command: \`scripts/alexnet4j bench --bench-model paper --mode train --per-layer --tower-cost ${COMMON[*]}\`"
   "$A" bench --bench-model paper --mode train --per-layer --tower-cost "${COMMON[@]}" 2>/dev/null \

@@ -94,8 +94,11 @@ def main():
         params = sum(p.numel() for p in net.parameters())
         st, f, i = med(steps), med(fwd), med(inf)
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
-        print(f"| pytorch {a.model} ({torch.__version__}, {torch.get_num_threads()} threads) | {params:,} | {st:.0f} | "
-              f"{a.batch * 1000 / st:.1f} | {f:.0f} | {st - f:.0f} | {i:.0f} | {a.batch * 1000 / i:.1f} | {rss} MiB |")
+        srt = sorted(inf)
+        pct = lambda p: srt[max(0, min(len(srt) - 1, -(-p * len(srt) // 100) - 1))]  # nearest rank, as bench's
+        print(f"| pytorch {a.model} ({torch.__version__}, {torch.get_num_threads()} threads) | {a.batch} | {params:,} | "
+              f"{st:.0f} | {a.batch * 1000 / st:.1f} | {f:.0f} | {st - f:.0f} | {i:.0f} | {pct(90):.2f} | {pct(99):.2f} | "
+              f"{a.batch * 1000 / i:.1f} | {rss} MiB |")
         return
     print(json.dumps({
         "model": "pytorch " + a.model, "torch": torch.__version__, "threads": torch.get_num_threads(),

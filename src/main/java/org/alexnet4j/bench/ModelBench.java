@@ -1,6 +1,12 @@
 package org.alexnet4j.bench;
 
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
 import org.alexnet4j.model.AlexNet;
+import org.alexnet4j.weights.OnnxExport;
+import org.alexnet4j.weights.TorchLayout;
 import org.alexnet4j.model.LrnImplementation;
 import org.alexnet4j.model.ParamLayer;
 import org.alexnet4j.train.ClassicalMomentum;
@@ -91,6 +97,50 @@ public final class ModelBench {
                 (x, train) -> g.outputSingle(train, x));
     }
 
+    /**
+     * ONNX Runtime (CPU, {@code threads} intra-op threads, all graph optimisations) on the same net and weights: the
+     * net's graph as {@link #alexnet4j} builds it (the same seed, so the same initial weights), exported by
+     * {@link OnnxExport}. Inference only (no {@code fit}). The input tensor is made once per input array, so the
+     * timing is ORT's run alone, like the other subjects' forward passes.
+     */
+    public static Subject onnxRuntime(AlexNet net, int threads) {
+        ComputationGraph g = graph(net, CacheMode.NONE);
+        byte[] model = OnnxExport.model(net, TorchLayout.export(g, net), OnnxExport.DEFAULT_OPSET).toByteArray();
+        try {
+            OrtEnvironment env = OrtEnvironment.getEnvironment();
+            OrtSession.SessionOptions o = new OrtSession.SessionOptions();
+            o.setIntraOpNumThreads(threads);
+            o.setInterOpNumThreads(1);
+            o.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+            OrtSession session = env.createSession(model, o);
+            INDArray[] lastInput = new INDArray[1];
+            OnnxTensor[] tensor = new OnnxTensor[1];
+            return new Subject("onnxruntime " + net.variant().id(), net.exampleShape(), net.numClasses(),
+                    g.numParams(), null, (x, train) -> {
+                try {
+                    if (lastInput[0] != x) {
+                        if (tensor[0] != null) {
+                            tensor[0].close();
+                        }
+                        java.nio.FloatBuffer buf = java.nio.ByteBuffer.allocateDirect((int) x.length() * 4)
+                                .order(java.nio.ByteOrder.nativeOrder()).asFloatBuffer();
+                        buf.put(org.alexnet4j.runtime.HostMemory.read(x)).flip();
+                        tensor[0] = OnnxTensor.createTensor(env, buf, x.shape());
+                        lastInput[0] = x;
+                    }
+                    try (OrtSession.Result r = session.run(Map.of(OnnxExport.INPUT, tensor[0]),
+                            java.util.Set.of(OnnxExport.PROBABILITIES))) {
+                        return null; // timed only
+                    }
+                } catch (OrtException e) {
+                    throw new IllegalStateException("ONNX Runtime failed: " + e.getMessage(), e);
+                }
+            });
+        } catch (OrtException e) {
+            throw new IllegalStateException("ONNX Runtime could not load the exported net: " + e.getMessage(), e);
+        }
+    }
+
     /** DL4J's zoo AlexNet (one tower, 224 input, its own recipe: Nesterov, L2), as shipped. */
     public static Subject zoo(int classes) {
         MultiLayerNetwork m = org.deeplearning4j.zoo.model.AlexNet.builder().numClasses(classes).build().init();
@@ -138,6 +188,9 @@ public final class ModelBench {
         m.put("median", round(median(v)));
         m.put("min", round(s[0]));
         m.put("max", round(s[s.length - 1]));
+        m.put("p50", round(percentile(v, 50)));
+        m.put("p90", round(percentile(v, 90)));
+        m.put("p99", round(percentile(v, 99)));
         m.put("n", s.length);
         return m;
     }
@@ -149,6 +202,17 @@ public final class ModelBench {
         double[] s = v.clone();
         Arrays.sort(s);
         return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    }
+
+    /** The nearest-rank {@code p}-th percentile (p in 0..100]; NaN for no values. */
+    public static double percentile(double[] v, double p) {
+        if (v.length == 0) {
+            return Double.NaN;
+        }
+        double[] s = v.clone();
+        Arrays.sort(s);
+        int rank = (int) Math.ceil(p / 100.0 * s.length);
+        return s[Math.max(0, Math.min(s.length - 1, rank - 1))];
     }
 
     public static double round(double x) {
@@ -164,6 +228,7 @@ public final class ModelBench {
         MemorySampler mem = new MemorySampler();
         mem.start();
         try {
+            train &= s.fit() != null; // inference-only subjects (ONNX Runtime)
             double[] step = new double[train ? iters : 0];
             double[] fwd = new double[train ? iters : 0];
             double[] inf = new double[infer ? iters : 0];

@@ -1,7 +1,9 @@
 package org.alexnet4j.cli;
 
 import org.alexnet4j.bench.ModelBench;
+import org.alexnet4j.bench.BenchReport;
 import org.alexnet4j.model.AlexNet;
+import org.alexnet4j.model.ModelSummary;
 import org.alexnet4j.runtime.Backend;
 import org.deeplearning4j.nn.conf.CacheMode;
 import picocli.CommandLine.Command;
@@ -24,12 +26,29 @@ import java.util.concurrent.Callable;
                 + "and backward+update, images/s, peak JVM heap and resident memory. --model zoo is DL4J's own zoo "
                 + "AlexNet, the in-run baseline; --per-layer adds a forward/backward breakdown by layer."})
 class BenchCommand implements Callable<Integer> {
-    @Option(names = "--bench-model", defaultValue = "paper", paramLabel = "paper|torchvision|caffe|zoo", split = ",",
-            description = "Model(s) to time, comma-separated (default: ${DEFAULT-VALUE}). Other model options "
-                    + "(--width, --format, ...) apply to paper/torchvision.")
+    @Option(names = "--bench-model", defaultValue = "paper", paramLabel = "paper|torchvision|caffe|zoo|onnxruntime",
+            split = ",",
+            description = "Model(s) to time, comma-separated (default: ${DEFAULT-VALUE}). onnxruntime: ONNX Runtime "
+                    + "(CPU, all cores, inference only) on this project's ONNX export of the same paper net and "
+                    + "weights. Other model options (--width, --format, ...) apply to paper/torchvision/caffe and "
+                    + "the onnxruntime peer.")
     List<String> models;
 
-    @Option(names = "--batch", defaultValue = "128", paramLabel = "N", description = "Batch (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--batch", defaultValue = "128", paramLabel = "N[,N...]", split = ",", description = "Batch, or "
+            + "a sweep of batches (e.g. 1,8,32,128,256: every model at each; per-layer, tower and scaling figures at "
+            + "the last one) (default: ${DEFAULT-VALUE}).")
+    List<Integer> batches;
+
+    @Option(names = "--csv", paramLabel = "FILE", description = "Also write the results as CSV, a row per model and "
+            + "batch, with timm's benchmark columns (infer_samples_per_sec, infer_step_time, train_samples_per_sec, "
+            + "train_step_time, param_count, gmacs) and latency percentiles.")
+    java.nio.file.Path csv;
+
+    @Option(names = "--plot", paramLabel = "FILE.png", description = "Also draw images/s against the batch "
+            + "(inference and training, every model) as a PNG.")
+    java.nio.file.Path plot;
+
+    /** The batch the single-batch figures (per layer, towers, scaling, the tables' header) use: the last given. */
     int batch;
 
     @Option(names = "--mode", defaultValue = "both", paramLabel = "train|infer|both",
@@ -88,9 +107,10 @@ class BenchCommand implements Callable<Integer> {
         if (!List.of("train", "infer", "both").contains(mode)) {
             throw new IllegalArgumentException("--mode must be train, infer or both, got " + mode);
         }
-        if (batch < 1 || iters < 1 || warmup < 0) {
-            throw new IllegalArgumentException("--batch and --iters must be >= 1, --warmup >= 0");
+        if (batches.isEmpty() || batches.stream().anyMatch(b -> b < 1) || iters < 1 || warmup < 0) {
+            throw new IllegalArgumentException("--batch values and --iters must be >= 1, --warmup >= 0");
         }
+        batch = batches.get(batches.size() - 1);
         Map<String, Object> env = Backend.init();
         CacheMode cache = Backend.cacheMode(cacheMode);
         boolean train = !mode.equals("infer");
@@ -100,10 +120,17 @@ class BenchCommand implements Callable<Integer> {
         Map<String, List<ModelBench.LayerTime>> layers = new LinkedHashMap<>();
         AlexNet towerNet = null; // the first net with towers: --tower-cost measures its grouped layers
         AlexNet scalingNet = null; // the first alexnet4j net: --devices measures it
+        List<ModelBench.Subject> subjects = new ArrayList<>();
+        Map<String, Long> macs = new LinkedHashMap<>();
         for (String m : models) {
             ModelBench.Subject s;
             AlexNet net = null;
-            if (m.equals("zoo")) {
+            if (m.equals("onnxruntime")) {
+                model.model = "paper";
+                AlexNet peer = model.build();
+                s = ModelBench.onnxRuntime(peer, Runtime.getRuntime().availableProcessors());
+                macs.put(s.name(), ModelSummary.of(peer).totalMacs());
+            } else if (m.equals("zoo")) {
                 s = ModelBench.zoo(model.classes != null ? model.classes : 1000);
             } else if (m.equals("paper") || m.equals("torchvision") || m.equals("caffe")) {
                 model.model = m;
@@ -116,14 +143,33 @@ class BenchCommand implements Callable<Integer> {
                     scalingNet = net;
                 }
             } else {
-                throw new IllegalArgumentException("--bench-model must be paper, torchvision, caffe or zoo, got " + m);
+                throw new IllegalArgumentException("--bench-model must be paper, torchvision, caffe, zoo or "
+                        + "onnxruntime, got " + m);
             }
-            ModelBench.Result r = ModelBench.run(s, batch, train, infer, warmup, iters);
-            raw.add(r);
-            results.add(r.toMap());
+            if (net != null) {
+                macs.put(s.name(), ModelSummary.of(net).totalMacs());
+            }
+            subjects.add(s);
             if (perLayer && net != null) {
                 layers.put(s.name(), ModelBench.perLayer(net, cache, batch, iters));
             }
+        }
+        for (int b : batches) {
+            for (ModelBench.Subject s : subjects) {
+                ModelBench.Result r = ModelBench.run(s, b, train, infer, warmup, iters);
+                raw.add(r);
+                Map<String, Object> map = r.toMap();
+                if (macs.containsKey(s.name())) {
+                    map.put("gmacsPerImage", ModelBench.round(macs.get(s.name()) / 1e8) / 10.0);
+                }
+                results.add(map);
+            }
+        }
+        if (csv != null) {
+            BenchReport.writeCsv(csv, raw, macs);
+        }
+        if (plot != null) {
+            BenchReport.plotThroughput(plot, raw);
         }
         List<ModelBench.TowerCost> towers = towerCost && towerNet != null
                 ? ModelBench.towerCost(towerNet, cache, batch, iters) : List.of();
@@ -170,16 +216,18 @@ class BenchCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "%s, %s ND4J threads, oneDNN %s, float32, batch %d, %d warm-up + %d timed "
                     + "(median, ms per batch), cache mode %s, malloc %s%n%n", env.get("cpu"), env.get("ompThreads"),
                     env.get("oneDNN"), batch, warmup, iters, cacheMode, mallocNote());
-            out.println("| model | parameters | train step | train img/s | forward (train) | backward+update | "
-                    + "inference | infer img/s | peak RSS |");
-            out.println("|---|---|---|---|---|---|---|---|---|");
+            out.println("| model | batch | parameters | train step | train img/s | forward (train) | backward+update | "
+                    + "inference | infer p90 | infer p99 | infer img/s | peak RSS |");
+            out.println("|---|---|---|---|---|---|---|---|---|---|---|---|");
             for (ModelBench.Result r : raw) {
                 double step = ModelBench.median(r.stepMs());
                 double fwd = ModelBench.median(r.forwardMs());
                 double inf = ModelBench.median(r.inferMs());
-                out.printf(Locale.ROOT, "| %s | %,d | %s | %s | %s | %s | %s | %s | %d MiB |%n", r.model(),
-                        r.parameters(), num(step, "%.0f"), num(batch * 1000 / step, "%.1f"), num(fwd, "%.0f"),
-                        num(step - fwd, "%.0f"), num(inf, "%.0f"), num(batch * 1000 / inf, "%.1f"),
+                out.printf(Locale.ROOT, "| %s | %d | %,d | %s | %s | %s | %s | %s | %s | %s | %s | %d MiB |%n",
+                        r.model(), r.batch(), r.parameters(), num(step, "%.0f"), num(r.batch() * 1000 / step, "%.1f"),
+                        num(fwd, "%.0f"), num(step - fwd, "%.0f"), num(inf, inf < 10 ? "%.2f" : "%.0f"),
+                        num(ModelBench.percentile(r.inferMs(), 90), "%.2f"),
+                        num(ModelBench.percentile(r.inferMs(), 99), "%.2f"), num(r.batch() * 1000 / inf, "%.1f"),
                         r.peakResidentBytes() >> 20);
             }
             layers.forEach((name, list) -> {
@@ -209,15 +257,18 @@ class BenchCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "%s, %s threads, oneDNN %s, batch %d, %d warm-up + %d timed, cache mode %s, "
                     + "malloc %s%n", env.get("cpu"), env.get("ompThreads"), env.get("oneDNN"), batch, warmup, iters,
                     cacheMode, mallocNote());
-            out.printf(Locale.ROOT, "%-26s %12s %10s %12s %10s %12s %10s %10s%n", "model", "step ms", "img/s",
-                    "forward ms", "bwd+upd ms", "infer ms", "infer img/s", "peak RSS");
+            out.printf(Locale.ROOT, "%-26s %6s %10s %8s %10s %10s %10s %9s %9s %11s %10s%n", "model", "batch",
+                    "step ms", "img/s", "forward ms", "bwd+upd ms", "infer ms", "p90 ms", "p99 ms", "infer img/s",
+                    "peak RSS");
             for (ModelBench.Result r : raw) {
                 double step = ModelBench.median(r.stepMs());
                 double fwd = ModelBench.median(r.forwardMs());
                 double inf = ModelBench.median(r.inferMs());
-                out.printf(Locale.ROOT, "%-26s %12s %10s %12s %10s %12s %10s %8d MiB%n", r.model(), num(step, "%.1f"),
-                        num(batch * 1000 / step, "%.1f"), num(fwd, "%.1f"), num(step - fwd, "%.1f"), num(inf, "%.1f"),
-                        num(batch * 1000 / inf, "%.1f"), r.peakResidentBytes() >> 20);
+                out.printf(Locale.ROOT, "%-26s %6d %10s %8s %10s %10s %10s %9s %9s %11s %6d MiB%n", r.model(),
+                        r.batch(), num(step, "%.1f"), num(r.batch() * 1000 / step, "%.1f"), num(fwd, "%.1f"),
+                        num(step - fwd, "%.1f"), num(inf, "%.2f"), num(ModelBench.percentile(r.inferMs(), 90), "%.2f"),
+                        num(ModelBench.percentile(r.inferMs(), 99), "%.2f"), num(r.batch() * 1000 / inf, "%.1f"),
+                        r.peakResidentBytes() >> 20);
             }
             layers.forEach((name, list) -> {
                 out.printf("%nper layer, %s (ms, median of %d):%n%-10s %10s %10s%n", name, iters, "layer", "forward",

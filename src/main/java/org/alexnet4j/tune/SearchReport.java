@@ -103,9 +103,7 @@ public final class SearchReport {
                 double[] y = new double[group.size()];
                 for (int i = 0; i < x.length; i++) {
                     Object v = group.get(i).values.get(d.name());
-                    // choices: a small fixed offset per candidate, so equal scores of one choice stay apart
-                    x[i] = categories != null ? categories.indexOf(value(v)) + ((group.get(i).index % 5) - 2) * 0.05
-                            : ((Number) v).doubleValue();
+                    x[i] = categories != null ? categories.indexOf(value(v)) : ((Number) v).doubleValue();
                     y[i] = group.get(i).top1Error;
                 }
                 p.points(status, x, y);

@@ -32,8 +32,8 @@ class BenchCliTest {
         CliRunner.Result md = CliRunner.run("bench", "--bench-model", "paper", "--width", "0.125", "--classes", "10",
                 "--batch", "2", "--warmup", "0", "--iters", "1", "--mode", "infer", "--markdown");
         assertThat(md.exit()).as(md.err()).isZero();
-        assertThat(md.out()).contains("| model | parameters |").contains("| alexnet4j paper |").doesNotContain("NaN");
-        assertThat(CliRunner.run("bench", "--bench-model", "vgg").err()).contains("paper, torchvision, caffe or zoo");
+        assertThat(md.out()).contains("| model | batch | parameters |").contains("| alexnet4j paper |").doesNotContain("NaN");
+        assertThat(CliRunner.run("bench", "--bench-model", "vgg").err()).contains("paper, torchvision, caffe, zoo or onnxruntime");
         assertThat(CliRunner.run("bench", "--cache-mode", "host").err()).contains("device or none");
     }
 
@@ -71,5 +71,38 @@ class BenchCliTest {
         CliRunner.Result md = CliRunner.run("bench", "--bench-model", "paper", "--width", "0.125", "--classes", "10",
                 "--batch", "4", "--mode", "train", "--warmup", "0", "--iters", "1", "--devices", "2", "--markdown");
         assertThat(md.out()).contains("| devices | step | img/s | scaling efficiency |").contains("| 2 |");
+    }
+
+    @Test
+    void aBatchSweepWithTheOnnxRuntimePeerWritesTimmColumnsPercentilesAndAPlot(@org.junit.jupiter.api.io.TempDir
+                                                                               java.nio.file.Path tmp) throws Exception {
+        java.nio.file.Path csv = tmp.resolve("bench.csv"), png = tmp.resolve("plots/throughput.png");
+        CliRunner.Result r = CliRunner.run("bench", "--bench-model", "paper,onnxruntime", "--width", "0.125",
+                "--classes", "10", "--batch", "1,4", "--iters", "3", "--warmup", "1", "--json", "--csv", csv.toString(),
+                "--plot", png.toString());
+        assertThat(r.exit()).as(r.err()).isZero();
+        var results = new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.out()).get("results");
+        assertThat(results).hasSize(4);
+        assertThat(results.get(0).get("model").asText()).isEqualTo("alexnet4j paper");
+        assertThat(results.get(1).get("model").asText()).isEqualTo("onnxruntime paper");
+        assertThat(results.get(1).get("batch").asInt()).isEqualTo(1);
+        assertThat(results.get(3).get("batch").asInt()).isEqualTo(4);
+        assertThat(results.get(1).has("trainStepMs")).as("ONNX Runtime: inference only").isFalse();
+        assertThat(results.get(1).get("inferImagesPerSecond").asDouble()).isPositive();
+        var inf = results.get(0).get("inferMs");
+        assertThat(inf.get("p50").asDouble()).isLessThanOrEqualTo(inf.get("p90").asDouble());
+        assertThat(inf.get("p90").asDouble()).isLessThanOrEqualTo(inf.get("p99").asDouble());
+        assertThat(results.get(0).get("gmacsPerImage").asDouble()).isPositive();
+
+        java.util.List<String> lines = java.nio.file.Files.readAllLines(csv);
+        assertThat(lines.get(0)).startsWith("model,batch_size,infer_samples_per_sec,infer_step_time")
+                .contains("train_samples_per_sec,train_step_time,param_count,gmacs");
+        assertThat(lines).hasSize(5);
+        assertThat(lines.get(2)).startsWith("onnxruntime paper,1,");
+        byte[] head = java.util.Arrays.copyOf(java.nio.file.Files.readAllBytes(png), 4);
+        assertThat(head).containsExactly(0x89, 'P', 'N', 'G');
+        try (var left = java.nio.file.Files.list(png.getParent())) {
+            assertThat(left.map(f -> f.getFileName().toString())).containsExactly("throughput.png");
+        }
     }
 }
