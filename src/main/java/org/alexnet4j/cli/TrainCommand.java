@@ -94,8 +94,8 @@ class TrainCommand implements Callable<Integer> {
     String normalize;
 
     @Option(names = "--cache-mode", paramLabel = "none|device", description = "DL4J cache mode: device keeps "
-            + "conv pre-activations for the backward pass (~12% faster, ~1 GiB more at batch 128); default none. "
-            + "May change on --resume.")
+            + "DL4J conv layers' pre-activations for their backward pass; it matters only with --conv-impl dl4j "
+            + "(the default layers never recompute the forward pass). Default none. May change on --resume.")
     String cacheMode;
 
     @Option(names = "--devices", paramLabel = "N", description = "Data-parallel replicas through ParallelWrapper: "

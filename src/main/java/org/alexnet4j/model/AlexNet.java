@@ -3,6 +3,7 @@ package org.alexnet4j.model;
 import org.alexnet4j.model.layers.ChannelLrn;
 import org.alexnet4j.model.layers.ChannelSlice;
 import org.alexnet4j.model.layers.EdgePadding;
+import org.alexnet4j.model.layers.FullyConnected;
 import org.alexnet4j.model.layers.InputConvolution;
 import org.alexnet4j.model.layers.ReluConvolution;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
@@ -275,12 +276,13 @@ public final class AlexNet {
             if (dropBeforeFc) {
                 x = addDropout(g, drop, x);
             }
-            g.addLayer(fc, new DenseLayer.Builder()
+            // DL4J's dense layer, with a matrix-vector product for single-example inference (batch-1 latency)
+            g.addLayer(fc, FullyConnected.of(new DenseLayer.Builder()
                     .nOut(fcWidth)
                     .activation(Activation.RELU)
                     .weightInit(new NormalDistribution(0, variant == Variant.CAFFE ? CAFFE_FC_STD : INIT_STD))
                     .biasInit(hiddenBias())
-                    .build(), x);
+                    .build()), x);
             x = fc;
             if (!dropBeforeFc) {
                 x = addDropout(g, drop, x);

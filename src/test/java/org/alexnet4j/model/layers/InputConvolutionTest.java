@@ -4,7 +4,6 @@ import org.alexnet4j.runtime.Backend;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.conf.ConvolutionMode;
-import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.layers.ConvolutionLayer;
 import org.deeplearning4j.nn.gradient.Gradient;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
@@ -18,6 +17,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
+import static org.alexnet4j.model.layers.LayerTests.instantiate;
+import static org.alexnet4j.model.layers.LayerTests.relErr;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -34,19 +35,6 @@ class InputConvolutionTest {
     private static ConvolutionLayer.Builder conv(int kernel, int stride, int pad, int nOut) {
         return new ConvolutionLayer.Builder(kernel, kernel).stride(stride, stride).padding(pad, pad).nIn(3).nOut(nOut)
                 .activation(Activation.RELU).convolutionMode(ConvolutionMode.Truncate);
-    }
-
-    private static Layer instantiate(org.deeplearning4j.nn.conf.layers.Layer layerConf, INDArray params) {
-        NeuralNetConfiguration c = new NeuralNetConfiguration.Builder().dataType(DataType.FLOAT).layer(layerConf)
-                .build();
-        Layer l = c.getLayer().instantiate(c, null, 0, params.dup(), false, DataType.FLOAT);
-        l.setBackpropGradientsViewArray(Nd4j.create(DataType.FLOAT, 1, params.length()));
-        return l;
-    }
-
-    private static double relErr(INDArray actual, INDArray expected) {
-        return actual.castTo(DataType.DOUBLE).sub(expected.castTo(DataType.DOUBLE)).norm2Number().doubleValue()
-                / expected.castTo(DataType.DOUBLE).norm2Number().doubleValue();
     }
 
     @ParameterizedTest

@@ -1,0 +1,72 @@
+package org.alexnet4j.model.layers;
+
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.LayerValidation;
+import org.deeplearning4j.optimize.api.TrainingListener;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.lang.reflect.Field;
+import java.lang.reflect.Modifier;
+import java.util.Collection;
+import java.util.Map;
+
+/**
+ * DL4J's {@link DenseLayer} (same parameters, shapes, training and JSON form) whose inference on a single example
+ * is a matrix-vector product ({@link FullyConnectedLayer}): BLAS's gemv reads the weights once at memory speed,
+ * while the matrix-matrix path DL4J takes for a 1-row batch ran 3-5x slower (fc6 at batch 1: 4.4 ms against
+ * 15-18 ms, docs/benchmarks.md). That is what batch-1 latency ({@code predict}, a service) is made of.
+ */
+public class FullyConnected extends DenseLayer {
+
+    /** For JSON deserialisation only. */
+    public FullyConnected() {
+    }
+
+    /** A configuration with every setting of {@code built} (a {@code DenseLayer.Builder().build()}). */
+    public static FullyConnected of(DenseLayer built) {
+        FullyConnected f = new FullyConnected();
+        // DenseLayer's constructor from its builder is private: copy its settings field by field (its own and its
+        // superclasses', the same classes as this one's)
+        for (Class<?> c = DenseLayer.class; c != null && c != Object.class; c = c.getSuperclass()) {
+            for (Field field : c.getDeclaredFields()) {
+                if (Modifier.isStatic(field.getModifiers())) {
+                    continue;
+                }
+                try {
+                    field.setAccessible(true);
+                    field.set(f, field.get(built));
+                } catch (IllegalAccessException e) {
+                    throw new IllegalStateException("cannot copy DenseLayer." + field.getName(), e);
+                }
+            }
+        }
+        return f;
+    }
+
+    @Override
+    public Layer instantiate(NeuralNetConfiguration conf, Collection<TrainingListener> listeners, int layerIndex,
+                             INDArray layerParamsView, boolean initializeParams, DataType networkDataType) {
+        LayerValidation.assertNInNOutSet("FullyConnected", getLayerName(), layerIndex, getNIn(), getNOut());
+        FullyConnectedLayer layer = new FullyConnectedLayer(conf, networkDataType);
+        layer.setListeners(listeners);
+        layer.setIndex(layerIndex);
+        layer.setParamsViewArray(layerParamsView);
+        Map<String, INDArray> params = initializer().init(conf, layerParamsView, initializeParams);
+        layer.setParamTable(params);
+        layer.setConf(conf);
+        return layer;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof FullyConnected && super.equals(o);
+    }
+
+    @Override
+    public int hashCode() {
+        return 19 * super.hashCode();
+    }
+}

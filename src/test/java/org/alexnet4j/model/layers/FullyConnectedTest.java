@@ -1,0 +1,70 @@
+package org.alexnet4j.model.layers;
+
+import org.alexnet4j.model.AlexNet;
+import org.alexnet4j.runtime.Backend;
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+import static org.alexnet4j.model.layers.LayerTests.instantiate;
+import static org.alexnet4j.model.layers.LayerTests.relErr;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The single-example fast path of fc6/fc7 against DL4J's dense layer, and in the whole net. */
+class FullyConnectedTest {
+    @BeforeAll
+    static void backend() {
+        Backend.init();
+    }
+
+    @Test
+    void oneExampleAndBatchesMatchDl4jsDenseLayer() {
+        Nd4j.getRandom().setSeed(3);
+        int nIn = 300, nOut = 70;
+        DenseLayer built = new DenseLayer.Builder().nIn(nIn).nOut(nOut).activation(Activation.RELU).biasInit(0.5)
+                .build();
+        FullyConnected ours = FullyConnected.of(built);
+        assertThat(ours.getNIn()).isEqualTo(nIn);
+        assertThat(ours.getNOut()).isEqualTo(nOut);
+        assertThat(ours.getActivationFn()).isEqualTo(built.getActivationFn());
+        INDArray params = Nd4j.randn(DataType.FLOAT, 1, (long) nIn * nOut + nOut);
+        Layer dl4j = instantiate(built, params), fast = instantiate(ours, params);
+        assertThat(fast).isInstanceOf(FullyConnectedLayer.class);
+        LayerWorkspaceMgr none = LayerWorkspaceMgr.noWorkspaces();
+        INDArray batch = Nd4j.randn(DataType.FLOAT, 4, nIn);
+        for (INDArray x : new INDArray[]{batch.getRow(1, true), batch.getRow(2, true).dup(), batch}) {
+            dl4j.setInput(x, none);
+            fast.setInput(x, none);
+            INDArray expected = dl4j.activate(false, none).dup();
+            INDArray actual = fast.activate(false, none).dup();
+            assertThat(actual.shape()).isEqualTo(expected.shape());
+            assertThat(relErr(actual, expected)).as("batch %d", x.size(0)).isLessThan(1e-6);
+        }
+    }
+
+    @Test
+    void theNetGivesOneImageTheScoresItGivesItInABatchAndKeepsTheLayerThroughJson() {
+        AlexNet net = AlexNet.builder().width(0.25).numClasses(10).seed(5).build();
+        ComputationGraph g = net.newGraph();
+        INDArray x = Nd4j.randn(DataType.FLOAT, 3, 3, 227, 227).muli(40);
+        INDArray batch = g.outputSingle(false, x);
+        INDArray one = g.outputSingle(false, x.get(NDArrayIndex.interval(1, 2)));
+        assertThat(relErr(one, batch.get(NDArrayIndex.interval(1, 2)))).isLessThan(1e-5);
+        assertThat(g.getLayer("fc6")).isInstanceOf(FullyConnectedLayer.class);
+        ComputationGraphConfiguration back = ComputationGraphConfiguration.fromJson(g.getConfiguration().toJson());
+        assertThat(back).isEqualTo(g.getConfiguration());
+        ComputationGraph g2 = new ComputationGraph(back);
+        g2.init(g.params().dup(), false);
+        assertThat(g2.getLayer("fc7")).isInstanceOf(FullyConnectedLayer.class);
+        assertThat(relErr(g2.outputSingle(false, x.get(NDArrayIndex.interval(1, 2))), one)).isLessThan(1e-6);
+    }
+}
