@@ -75,7 +75,15 @@ master_url() { cat "$DIR/master.url" 2>/dev/null; }
 web_port() { cat "$DIR/master.webui" 2>/dev/null; }
 
 # the master's view of its workers: "id state cores memoryMB" per line (the master's JSON endpoint)
-master_json() { curl -s --max-time 5 "http://127.0.0.1:$(web_port)/json/" 2>/dev/null || true; }
+master_json() {
+  if command -v curl > /dev/null; then
+    curl -s --max-time 5 "http://127.0.0.1:$(web_port)/json/" 2>/dev/null || true
+  else
+    # no curl: plain HTTP/1.0 over bash's /dev/tcp (the body follows the headers)
+    (exec 3<> "/dev/tcp/127.0.0.1/$(web_port)" && printf 'GET /json/ HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' >&3 \
+      && timeout 5 cat <&3) 2>/dev/null | sed '1,/^\r\{0,1\}$/d' || true
+  fi
+}
 
 workers_alive() {
   master_json | tr -d '\n' | tr '{' '\n' | grep -c '"state" *: *"ALIVE"' || true
@@ -152,7 +160,6 @@ start() {
     echo "spark-cluster.sh: building the CLI (mvn package, tests skipped) ..." >&2
     (cd "$ROOT" && mvn -B -q -DskipTests package) >&2
   fi
-  command -v curl > /dev/null || { echo "spark-cluster.sh: curl is needed to ask the master for its workers" >&2; exit 1; }
   for p in "$PORT" $((PORT + 1003)); do
     if (exec 3<> "/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
       echo "spark-cluster.sh: port $p on 127.0.0.1 is in use (another cluster? --port P chooses another)" >&2

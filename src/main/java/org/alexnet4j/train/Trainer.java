@@ -664,9 +664,17 @@ public final class Trainer {
         writeMetricsHeader(rows);
     }
 
-    /** Loss, error and learning-rate curves from metrics.csv. */
+    /**
+     * Loss, error and learning-rate curves from metrics.csv. A chart that cannot be drawn (Java2D refuses to start
+     * its font machinery once the JVM is shutting down after Ctrl-C: "Shutdown in progress") costs the pictures of
+     * this epoch, never the run or its checkpoint: logged, and drawn again at the next epoch.
+     */
     private void plots() throws IOException {
         Metrics m = Metrics.read(runDir.resolve(METRICS));
-        m.plot(runDir.resolve("plots"), net.numClasses());
+        try {
+            m.plot(runDir.resolve("plots"), net.numClasses());
+        } catch (RuntimeException | InternalError e) {
+            log.warn("plots not redrawn this time ({}); metrics.csv is complete", String.valueOf(e.getMessage()));
+        }
     }
 }

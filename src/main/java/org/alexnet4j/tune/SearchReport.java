@@ -81,7 +81,13 @@ public final class SearchReport {
             space.recipe(base, best.values).validate().write(dir.resolve(BEST_CONFIG));
         }
         write(dir.resolve(MARKDOWN), md.toString());
-        plots(dir.resolve("plots"), dims, records);
+        try {
+            plots(dir.resolve("plots"), dims, records);
+        } catch (RuntimeException | InternalError e) {
+            // e.g. Java2D refusing to start once the JVM shuts down after Ctrl-C: the report stands without pictures
+            org.slf4j.LoggerFactory.getLogger(SearchReport.class).warn("search plots not redrawn ({})",
+                    String.valueOf(e.getMessage()));
+        }
     }
 
     private static void plots(Path plots, List<SearchSpace.Dimension> dims, List<CandidateRecord> records)

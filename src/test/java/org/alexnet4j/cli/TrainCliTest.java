@@ -104,7 +104,8 @@ class TrainCliTest {
         p.destroy(); // SIGTERM, like Ctrl-C
         assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
         String log = Files.readString(tmp.resolve("term.log"));
-        assertThat(Files.readString(run.resolve("train.log"))).contains("interrupted; resume with --resume");
+        assertThat(Files.readString(run.resolve("train.log"))).as("process output:\n" + log)
+                .contains("interrupted; resume with --resume");
         long at = iteration(run);
         assertThat(at).isGreaterThanOrEqualTo(4);
         assertThat(log).doesNotContain("Exception");

@@ -14,10 +14,11 @@ import java.util.Collection;
 import java.util.Map;
 
 /**
- * DL4J's {@link DenseLayer} (same parameters, shapes, training and JSON form) whose inference on a single example
- * is a matrix-vector product ({@link FullyConnectedLayer}): BLAS's gemv reads the weights once at memory speed,
- * while the matrix-matrix path DL4J takes for a 1-row batch ran 3-5x slower (fc6 at batch 1: 4.4 ms against
- * 15-18 ms, docs/benchmarks.md). That is what batch-1 latency ({@code predict}, a service) is made of.
+ * DL4J's {@link DenseLayer} (same parameters, shapes and JSON form) computed by {@link FullyConnectedLayer}: its
+ * products through libnd4j's matmul op in the layout oneDNN accepts (DL4J's path is BLAS sgemm on 'f'-order weights),
+ * no recomputed forward pass in the backward pass, and single-example inference as a matrix-vector product (BLAS
+ * gemv: fc6 at batch 1 in 4.4-9 ms against 15-18 ms for DL4J's 1-row matrix product), which is what batch-1 latency
+ * ({@code predict}, a service) is made of.
  */
 public class FullyConnected extends DenseLayer {
 
