@@ -235,6 +235,22 @@ class SparkClusterIT {
         return pids;
     }
 
+    /** A training run of {@link #recipe} submitted to the cluster, its output in {@code tmp/submit-NAME.log}. */
+    private record Submitted(Process process, Path log) {
+        /** Waits for the end of the run, which must succeed, and returns its output. */
+        String finish() throws Exception {
+            assertThat(process.waitFor(300, TimeUnit.SECONDS)).as("the run within 300 s").isTrue();
+            String out = Files.readString(log);
+            assertThat(process.exitValue()).as(out).isZero();
+            return out;
+        }
+    }
+
+    private static Submitted submitRun(Path run, int epochs, String name) throws IOException {
+        Path log = tmp.resolve("submit-" + name + ".log");
+        return new Submitted(start(submit(recipe(run, epochs).toArray(String[]::new)), log), log);
+    }
+
     @Test
     @Order(1)
     void statusListsTheMasterAndTwoAliveWorkers() throws Exception {
@@ -247,8 +263,8 @@ class SparkClusterIT {
     @Order(2)
     void theSubmitScriptTrainsOnTheClusterOnLoopbackOnlyAndTheRunResumes() throws Exception {
         Path run = tmp.resolve("run-a");
-        Path log = tmp.resolve("submit-a.log");
-        Process p = start(submit(recipe(run, 3).toArray(String[]::new)), log);
+        Submitted first = submitRun(run, 3, "a");
+        Process p = first.process();
         // once the executors train, every socket of driver, master, workers and executors is on 127.0.0.1
         waitFor(p, "the first checkpoint", () -> iteration(run) >= 2);
         List<Long> pids = clusterProcesses(p);
@@ -256,9 +272,7 @@ class SparkClusterIT {
         List<String> addresses = socketAddresses(pids);
         assertThat(addresses).isNotEmpty();
         assertThat(addresses).allMatch(SparkClusterIT::loopback);
-        assertThat(p.waitFor(300, TimeUnit.SECONDS)).isTrue();
-        String out = Files.readString(log);
-        assertThat(p.exitValue()).as(out).isZero();
+        String out = first.finish();
         assertThat(out).contains("Spark " + master + ": 2 workers").contains("completed 3 epochs: 15 iterations")
                 .doesNotContain("resolves to a loopback address");
         // both workers ran an executor of the application
@@ -280,8 +294,7 @@ class SparkClusterIT {
     @Order(3)
     void theDriverKilledMidRunResumesFromTheRunDirectory() throws Exception {
         Path run = tmp.resolve("run-driver");
-        Path log = tmp.resolve("submit-driver.log");
-        Process p = start(submit(recipe(run, 2).toArray(String[]::new)), log);
+        Process p = submitRun(run, 2, "driver").process();
         waitFor(p, "the checkpoint at iteration 4", () -> iteration(run) >= 4);
         p.destroyForcibly();
         assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
@@ -302,14 +315,11 @@ class SparkClusterIT {
     @Order(4)
     void aWorkerKilledMidRunLeavesTheRunToFinishOnTheSurvivor() throws Exception {
         Path run = tmp.resolve("run-worker");
-        Path log = tmp.resolve("submit-worker.log");
-        Process p = start(submit(recipe(run, 3).toArray(String[]::new)), log);
+        Submitted w = submitRun(run, 3, "worker");
         // in the middle of epoch 2 (5 steps an epoch): a round is running on both executors
-        waitFor(p, "step 7", () -> iteration(run) >= 7);
+        waitFor(w.process(), "step 7", () -> iteration(run) >= 7);
         cluster("kill-worker", "2");
-        assertThat(p.waitFor(300, TimeUnit.SECONDS)).isTrue();
-        String out = Files.readString(log);
-        assertThat(p.exitValue()).as(out).isZero();
+        String out = w.finish();
         assertThat(out).contains("Lost executor").contains("completed 3 epochs: 15 iterations");
         assertThat(cluster("status")).containsPattern("worker 2 .* DEAD").containsPattern("worker 1 .* ALIVE");
     }

@@ -59,23 +59,8 @@ class FullyConnectedTest {
                 .build();
         INDArray params = Nd4j.randn(DataType.FLOAT, 1, (long) nIn * nOut + nOut).muli(0.1);
         Layer dl4j = instantiate(built, params), fast = instantiate(FullyConnected.of(built), params);
-        LayerWorkspaceMgr none = LayerWorkspaceMgr.noWorkspaces();
         for (int n : new int[]{1, 5}) {
-            INDArray x = Nd4j.randn(DataType.FLOAT, n, nIn);
-            dl4j.setInput(x, none);
-            fast.setInput(x, none);
-            INDArray expected = dl4j.activate(true, none).dup();
-            INDArray actual = fast.activate(true, none).dup();
-            assertThat(relErr(actual, expected)).as("activations, batch %d", n).isLessThan(1e-6);
-            INDArray eps = Nd4j.randn(DataType.FLOAT, n, nOut);
-            var e = dl4j.backpropGradient(eps, none);
-            var a = fast.backpropGradient(eps, none);
-            for (String key : new String[]{"W", "b"}) {
-                assertThat(a.getFirst().getGradientFor(key).shape()).isEqualTo(e.getFirst().getGradientFor(key).shape());
-                assertThat(relErr(a.getFirst().getGradientFor(key), e.getFirst().getGradientFor(key)))
-                        .as("%s, batch %d", key, n).isLessThan(1e-5);
-            }
-            assertThat(relErr(a.getSecond(), e.getSecond())).as("input gradient, batch %d", n).isLessThan(1e-5);
+            LayerTests.assertSameTrainingPass(dl4j, fast, Nd4j.randn(DataType.FLOAT, n, nIn), 1e-6, 1e-5);
         }
     }
 

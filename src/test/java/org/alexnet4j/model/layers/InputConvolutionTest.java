@@ -54,24 +54,9 @@ class InputConvolutionTest {
         Layer noGrad = instantiate(new InputConvolution(conv(kernel, stride, pad, nOut), false), params);
         assertThat(ours).isInstanceOf(InputConvolutionLayer.class);
         LayerWorkspaceMgr none = LayerWorkspaceMgr.noWorkspaces();
-
-        dl4j.setInput(x, none);
-        INDArray yExpected = dl4j.activate(true, none).dup();
-        ours.setInput(x, none);
-        INDArray y = ours.activate(true, none).dup();
-        assertThat(y.shape()).isEqualTo(yExpected.shape());
-        assertThat(relErr(y, yExpected)).isLessThan(1e-5);
-
-        INDArray eps = Nd4j.randn(DataType.FLOAT, y.shape());
-        Pair<Gradient, INDArray> expected = dl4j.backpropGradient(eps, none);
-        Pair<Gradient, INDArray> actual = ours.backpropGradient(eps, none);
-        for (String key : new String[]{"W", "b"}) {
-            INDArray e = expected.getFirst().getGradientFor(key);
-            INDArray a = actual.getFirst().getGradientFor(key);
-            assertThat(a.shape()).isEqualTo(e.shape());
-            assertThat(relErr(a, e)).as(key).isLessThan(1e-5);
-        }
-        assertThat(relErr(actual.getSecond(), expected.getSecond())).as("input gradient").isLessThan(1e-5);
+        LayerTests.Compared c = LayerTests.assertSameTrainingPass(dl4j, ours, x, 1e-5, 1e-5);
+        INDArray yExpected = c.output(), eps = c.epsilon();
+        Pair<Gradient, INDArray> expected = c.gradients();
 
         noGrad.setInput(x, none);
         noGrad.activate(true, none);
@@ -129,20 +114,7 @@ class InputConvolutionTest {
             Layer ours = instantiate(new ReluConvolution(b.get()), params);
             assertThat(ours).isInstanceOf(ReluConvolutionLayer.class);
             LayerWorkspaceMgr none = LayerWorkspaceMgr.noWorkspaces();
-            dl4j.setInput(x, none);
-            INDArray yExpected = dl4j.activate(true, none).dup();
-            ours.setInput(x, none);
-            INDArray y = ours.activate(true, none).dup();
-            assertThat(y.shape()).isEqualTo(yExpected.shape());
-            assertThat(relErr(y, yExpected)).isLessThan(1e-5);
-            INDArray eps = Nd4j.randn(DataType.FLOAT, y.shape());
-            Pair<Gradient, INDArray> expected = dl4j.backpropGradient(eps, none);
-            Pair<Gradient, INDArray> actual = ours.backpropGradient(eps, none);
-            for (String key : new String[]{"W", "b"}) {
-                assertThat(relErr(actual.getFirst().getGradientFor(key), expected.getFirst().getGradientFor(key)))
-                        .as(key).isLessThan(1e-5);
-            }
-            assertThat(relErr(actual.getSecond(), expected.getSecond())).as("input gradient").isLessThan(1e-5);
+            INDArray yExpected = LayerTests.assertSameTrainingPass(dl4j, ours, x, 1e-5, 1e-5).output();
             assertThat(relErr(ours.activate(false, none), yExpected)).as("inference").isLessThan(1e-5);
         } finally {
             System.clearProperty(ReluConvolutionLayer.FORWARD);

@@ -1,0 +1,27 @@
+package org.alexnet4j.model.layers;
+
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.api.ParamInitializer;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.optimize.api.TrainingListener;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.util.Collection;
+
+/** What every {@code instantiate} of a layer with parameters does once it has made its implementation. */
+final class LayerWiring {
+    private LayerWiring() {
+    }
+
+    /** Listeners, index, the parameter view and table (initialised if asked), and the configuration. */
+    static <L extends Layer> L wire(L layer, NeuralNetConfiguration conf, Collection<TrainingListener> listeners,
+                                    int layerIndex, INDArray layerParamsView, boolean initializeParams,
+                                    ParamInitializer initializer) {
+        layer.setListeners(listeners);
+        layer.setIndex(layerIndex);
+        layer.setParamsViewArray(layerParamsView);
+        layer.setParamTable(initializer.init(conf, layerParamsView, initializeParams));
+        layer.setConf(conf);
+        return layer;
+    }
+}
