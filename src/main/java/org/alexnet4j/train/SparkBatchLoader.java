@@ -30,7 +30,10 @@ final class SparkBatchLoader implements DataSetLoader {
     private final int crop;
 
     SparkBatchLoader(TrainConfig cfg, int crop) {
-        this.configJson = cfg.toJson();
+        // executors run in working directories of their own: a relative --data must reach them resolved
+        TrainConfig forExecutors = TrainConfig.fromJson(cfg.toJson());
+        forExecutors.data = Path.of(cfg.data).toAbsolutePath().toString();
+        this.configJson = forExecutors.toJson();
         this.crop = crop;
     }
 

@@ -43,14 +43,16 @@ class SparkClusterIT {
 
     /** The same small learning recipe as the local-mode tests (4 classes, chance top-1 error 0.75). */
     private static List<String> recipe(Path run, int epochs) {
-        return List.of("--data", cache.toString(), "--out", run.toString(), "--width", "0.25", "--batch", "8",
+        // the data relative to the driver's working directory (tmp): executors, which run in their own, must get it
+        return List.of("--data", tmp.relativize(cache).toString(), "--out", run.toString(), "--width", "0.25", "--batch", "8",
                 "--epochs", Integer.toString(epochs), "--optimizer", "adam", "--lr", "1e-3", "--init", "he",
                 "--normalize", "channel", "--seed", "3", "--spark-workers", "2", "--averaging-frequency", "3",
                 "--checkpoint-every", "2");
     }
 
     private static Process start(List<String> command, Path log) throws IOException {
-        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+        ProcessBuilder pb = new ProcessBuilder(command).directory(tmp.toFile()).redirectErrorStream(true)
+                .redirectOutput(log.toFile());
         pb.environment().remove("SPARK_HOME");
         return pb.start();
     }
