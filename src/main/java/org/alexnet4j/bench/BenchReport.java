@@ -36,9 +36,9 @@ public final class BenchReport {
             double step = ModelBench.median(r.stepMs());
             Long macs = macsPerImage.get(r.model());
             List<String> cells = List.of(quote(r.model()), Integer.toString(r.batch()),
-                    num(r.batch() * 1000 / inf, 2), num(inf, 3), num(ModelBench.percentile(r.inferMs(), 50), 3),
+                    num(r.inferImagesPerSecond(), 2), num(inf, 3), num(ModelBench.percentile(r.inferMs(), 50), 3),
                     num(ModelBench.percentile(r.inferMs(), 90), 3), num(ModelBench.percentile(r.inferMs(), 99), 3),
-                    num(r.batch() * 1000 / step, 2), num(step, 3), num(r.parameters() / 1e6, 2),
+                    num(r.trainImagesPerSecond(), 2), num(step, 3), num(r.parameters() / 1e6, 2),
                     macs == null ? "" : num(macs / 1e9, 3), Long.toString(r.peakResidentBytes() >> 20));
             sb.append(String.join(",", cells)).append('\n');
         }
@@ -52,11 +52,11 @@ public final class BenchReport {
         for (ModelBench.Result r : results) {
             if (r.inferMs().length > 0) {
                 series.computeIfAbsent(r.model() + " inference", k -> new ArrayList<>())
-                        .add(new double[]{r.batch(), r.batch() * 1000 / ModelBench.median(r.inferMs())});
+                        .add(new double[]{r.batch(), r.inferImagesPerSecond()});
             }
             if (r.stepMs().length > 0) {
                 series.computeIfAbsent(r.model() + " training", k -> new ArrayList<>())
-                        .add(new double[]{r.batch(), r.batch() * 1000 / ModelBench.median(r.stepMs())});
+                        .add(new double[]{r.batch(), r.trainImagesPerSecond()});
             }
         }
         boolean several = results.stream().map(ModelBench.Result::batch).distinct().count() > 1;

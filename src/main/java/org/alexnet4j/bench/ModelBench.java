@@ -160,6 +160,16 @@ public final class ModelBench {
     /** Timings of one subject. */
     public record Result(String model, long parameters, int batch, double[] stepMs, double[] forwardMs,
                          double[] inferMs, long peakHeapBytes, long peakResidentBytes) {
+        /** Training images/s at the median step (NaN when training was not timed). */
+        public double trainImagesPerSecond() {
+            return batch * 1000.0 / median(stepMs);
+        }
+
+        /** Inference images/s at the median batch (NaN when inference was not timed). */
+        public double inferImagesPerSecond() {
+            return batch * 1000.0 / median(inferMs);
+        }
+
         public Map<String, Object> toMap() {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("model", model);
@@ -169,11 +179,11 @@ public final class ModelBench {
                 m.put("trainStepMs", stats(stepMs));
                 m.put("forwardTrainMs", stats(forwardMs));
                 m.put("backwardUpdateMs", round(median(stepMs) - median(forwardMs)));
-                m.put("trainImagesPerSecond", round(batch * 1000.0 / median(stepMs)));
+                m.put("trainImagesPerSecond", round(trainImagesPerSecond()));
             }
             if (inferMs.length > 0) {
                 m.put("inferMs", stats(inferMs));
-                m.put("inferImagesPerSecond", round(batch * 1000.0 / median(inferMs)));
+                m.put("inferImagesPerSecond", round(inferImagesPerSecond()));
             }
             m.put("peakHeapMiB", peakHeapBytes >> 20);
             m.put("peakResidentMiB", peakResidentBytes >> 20);

@@ -224,10 +224,10 @@ class BenchCommand implements Callable<Integer> {
                 double fwd = ModelBench.median(r.forwardMs());
                 double inf = ModelBench.median(r.inferMs());
                 out.printf(Locale.ROOT, "| %s | %d | %,d | %s | %s | %s | %s | %s | %s | %s | %s | %d MiB |%n",
-                        r.model(), r.batch(), r.parameters(), num(step, "%.0f"), num(r.batch() * 1000 / step, "%.1f"),
+                        r.model(), r.batch(), r.parameters(), num(step, "%.0f"), num(r.trainImagesPerSecond(), "%.1f"),
                         num(fwd, "%.0f"), num(step - fwd, "%.0f"), num(inf, inf < 10 ? "%.2f" : "%.0f"),
                         num(ModelBench.percentile(r.inferMs(), 90), "%.2f"),
-                        num(ModelBench.percentile(r.inferMs(), 99), "%.2f"), num(r.batch() * 1000 / inf, "%.1f"),
+                        num(ModelBench.percentile(r.inferMs(), 99), "%.2f"), num(r.inferImagesPerSecond(), "%.1f"),
                         r.peakResidentBytes() >> 20);
             }
             layers.forEach((name, list) -> {
@@ -265,9 +265,9 @@ class BenchCommand implements Callable<Integer> {
                 double fwd = ModelBench.median(r.forwardMs());
                 double inf = ModelBench.median(r.inferMs());
                 out.printf(Locale.ROOT, "%-26s %6d %10s %8s %10s %10s %10s %9s %9s %11s %6d MiB%n", r.model(),
-                        r.batch(), num(step, "%.1f"), num(r.batch() * 1000 / step, "%.1f"), num(fwd, "%.1f"),
+                        r.batch(), num(step, "%.1f"), num(r.trainImagesPerSecond(), "%.1f"), num(fwd, "%.1f"),
                         num(step - fwd, "%.1f"), num(inf, "%.2f"), num(ModelBench.percentile(r.inferMs(), 90), "%.2f"),
-                        num(ModelBench.percentile(r.inferMs(), 99), "%.2f"), num(r.batch() * 1000 / inf, "%.1f"),
+                        num(ModelBench.percentile(r.inferMs(), 99), "%.2f"), num(r.inferImagesPerSecond(), "%.1f"),
                         r.peakResidentBytes() >> 20);
             }
             layers.forEach((name, list) -> {

@@ -126,8 +126,7 @@ class GpuCheckCommand implements Callable<Integer> {
         out.println("ND4J backend: " + info.get("backend"));
         if (reference == null) {
             out.println("no --reference: timing only");
-            out.printf("training step, batch %d: %.1f images/s%n", timingBatch, timeSteps(model.build()));
-            out.printf("inference, batch %d: %.1f images/s%n", timingBatch, timeInference(model.build()));
+            printTimings(out, model.build());
             out.flush();
             return 0;
         }
@@ -286,8 +285,7 @@ class GpuCheckCommand implements Callable<Integer> {
         out.printf("parameters after one SGD step: largest relative error %.2e (%s)%n", stepErr, worst);
         out.println("engines: " + engines(g));
         if (iters > 0) {
-            out.printf("training step, batch %d: %.1f images/s%n", timingBatch, timeSteps(net));
-            out.printf("inference, batch %d: %.1f images/s%n", timingBatch, timeInference(net));
+            printTimings(out, net);
         }
         out.println(ok ? "PASSED: this backend reproduces the reference within " + tolerance
                 : "FAILED: results differ from the reference by more than " + tolerance);
@@ -307,7 +305,8 @@ class GpuCheckCommand implements Callable<Integer> {
             return "CUDA backend, " + (cudnnBuild ? "the -cudnn libnd4j build: conv2d/conv2d_bp and pooling ops "
                     + "(ReluConvolution, InputConvolution's backward, SubsamplingLayer) have cuDNN implementations"
                     : "libnd4j without cuDNN (plain linux-x86_64 classifier): CUDA kernels and cuBLAS only")
-                    + "; forward convolutions " + System.getProperty("alexnet4j.convForward", "op") + ", host memory "
+                    + "; forward convolutions " + org.alexnet4j.model.layers.ReluConvolutionLayer.forward()
+                    + ", host memory "
                     + (org.alexnet4j.runtime.HostMemory.direct() ? "direct" : "device-safe");
         }
         int[] coverage = Backend.helperCoverage(g);
@@ -329,18 +328,12 @@ class GpuCheckCommand implements Callable<Integer> {
         }
     }
 
-    /** Inference images/s of the net at --batch, timed as `bench` times it. */
-    private double timeInference(AlexNet net) {
-        ModelBench.Result r = ModelBench.run(ModelBench.alexnet4j(net, CacheMode.NONE), timingBatch, false, true, 1,
+    /** Training and inference images/s of the net at --timing-batch, timed as `bench` times them. */
+    private void printTimings(PrintWriter out, AlexNet net) {
+        ModelBench.Result r = ModelBench.run(ModelBench.alexnet4j(net, CacheMode.NONE), timingBatch, true, true, 1,
                 iters);
-        return timingBatch * 1000.0 / ModelBench.median(r.inferMs());
-    }
-
-    /** Training images/s of the net at --batch, timed as `bench` times it (one warm-up, --iters steps). */
-    private double timeSteps(AlexNet net) {
-        ModelBench.Result r = ModelBench.run(ModelBench.alexnet4j(net, CacheMode.NONE), timingBatch, true, false, 1,
-                iters);
-        return timingBatch * 1000.0 / ModelBench.median(r.stepMs());
+        out.printf("training step, batch %d: %.1f images/s%n", timingBatch, r.trainImagesPerSecond());
+        out.printf("inference, batch %d: %.1f images/s%n", timingBatch, r.inferImagesPerSecond());
     }
 
     /** ||a - b|| / ||b|| in double. */

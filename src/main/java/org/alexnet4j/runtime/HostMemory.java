@@ -41,9 +41,4 @@ public final class HostMemory {
         Nd4j.getAffinityManager().ensureLocation(copy, AffinityManager.Location.HOST);
         return copy.data().asFloat();
     }
-
-    /** Copies a Java kernel's C-order result into {@code target} through ND4J's API (valid on every backend). */
-    public static void write(float[] data, INDArray target) {
-        target.assign(Nd4j.create(data, target.shape(), 'c'));
-    }
 }

@@ -1,10 +1,24 @@
 package org.alexnet4j.data;
 
+import org.nd4j.linalg.dataset.DataSet;
+
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 /** Small generated datasets for tests that train or evaluate. */
 public final class Fixtures {
     private Fixtures() {
+    }
+
+    /** Every batch the iterator has left, copied (it may reuse its arrays for the next batches). */
+    public static List<DataSet> batches(ImageNetIterator it) {
+        List<DataSet> out = new ArrayList<>();
+        while (it.hasNext()) {
+            DataSet d = it.next();
+            out.add(new DataSet(d.getFeatures().dup(), d.getLabels().dup()));
+        }
+        return out;
     }
 
     /** A synthetic ILSVRC-layout set under {@code dir/synth}, prepared as a raw cache in {@code dir/cache}. */

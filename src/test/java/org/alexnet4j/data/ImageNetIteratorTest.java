@@ -13,7 +13,6 @@ import org.nd4j.linalg.dataset.DataSet;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -44,12 +43,7 @@ class ImageNetIteratorTest {
     }
 
     static List<DataSet> epoch(ImageNetIterator it) {
-        List<DataSet> out = new ArrayList<>();
-        while (it.hasNext()) {
-            DataSet d = it.next();
-            out.add(new DataSet(d.getFeatures().dup(), d.getLabels().dup()));
-        }
-        return out;
+        return Fixtures.batches(it);
     }
 
     @Test

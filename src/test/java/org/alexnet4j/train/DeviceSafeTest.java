@@ -22,7 +22,6 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 
@@ -54,14 +53,9 @@ class DeviceSafeTest {
     }
 
     private static List<DataSet> epoch(ImageSource source, Preset preset, int batch) {
-        List<DataSet> out = new ArrayList<>();
         try (ImageNetIterator it = new ImageNetIterator(source, preset, ImageNetIterator.Options.training(batch, 3, 2))) {
-            while (it.hasNext()) {
-                DataSet d = it.next();
-                out.add(new DataSet(d.getFeatures().dup(), d.getLabels().dup()));
-            }
+            return Fixtures.batches(it);
         }
-        return out;
     }
 
     @Test

@@ -14,6 +14,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.reduce.Mmul;
+import org.nd4j.linalg.api.shape.Shape;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
@@ -45,6 +46,11 @@ public class FullyConnectedLayer extends DenseLayer {
                 && input.dataType() == DataType.FLOAT && dataType == DataType.FLOAT && input.size(1) == c.getNIn();
     }
 
+    /** The input as the matmul op takes it: itself when dense in 'c' order, else a dense copy. */
+    private INDArray denseInput() {
+        return input.ordering() == 'c' && Shape.hasDefaultStridesForShape(input) ? input : input.dup('c');
+    }
+
     @Override
     public INDArray activate(boolean training, LayerWorkspaceMgr workspaceMgr) {
         if (!fast()) {
@@ -53,8 +59,7 @@ public class FullyConnectedLayer extends DenseLayer {
         }
         long n = input.size(0), nIn = layerConf().getNIn(), nOut = layerConf().getNOut();
         INDArray w = getParamWithNoise(DefaultParamInitializer.WEIGHT_KEY, training, workspaceMgr);
-        INDArray x = input.ordering() != 'c' || !org.nd4j.linalg.api.shape.Shape.hasDefaultStridesForShape(input)
-                ? input.dup('c') : input;
+        INDArray x = denseInput();
         INDArray out;
         if (n == 1 && !training) {
             INDArray z = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, DataType.FLOAT, new long[]{nOut, 1},
@@ -80,15 +85,14 @@ public class FullyConnectedLayer extends DenseLayer {
         }
         INDArray w = getParamWithNoise(DefaultParamInitializer.WEIGHT_KEY, true, workspaceMgr);
         INDArray gradW = gradientViews.get(DefaultParamInitializer.WEIGHT_KEY);
-        INDArray x = input.ordering() != 'c' || !org.nd4j.linalg.api.shape.Shape.hasDefaultStridesForShape(input)
-                ? input.dup('c') : input;
+        INDArray x = denseInput();
         INDArray eps = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, DataType.FLOAT, input.shape(), 'c');
         try (MemoryWorkspace ignored = workspaceMgr.notifyScopeBorrowed(ArrayType.BP_WORKING_MEM)) {
             INDArray delta = PLAIN_RELU.backprop(lastOutput, epsilon.castTo(DataType.FLOAT)).getFirst();
             INDArray d = delta.ordering() == 'c' ? delta : delta.dup('c');
             // dW [nIn, nOut] 'f' = (delta^T x) [nOut, nIn] 'c'
             INDArray gradWt = gradW.transpose();
-            if (gradWt.ordering() == 'c' && org.nd4j.linalg.api.shape.Shape.hasDefaultStridesForShape(gradWt)) {
+            if (gradWt.ordering() == 'c' && Shape.hasDefaultStridesForShape(gradWt)) {
                 Nd4j.exec(new Mmul(d, x, gradWt, MMulTranspose.builder().transposeA(true).build()));
             } else {
                 gradW.assign(x.transpose().mmul(d));

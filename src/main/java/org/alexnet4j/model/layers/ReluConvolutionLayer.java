@@ -55,16 +55,15 @@ public class ReluConvolutionLayer extends ConvolutionLayer {
      * net: 2045-2053 ms with the op against 2064-2076 ms, docs/benchmarks.md), so the CPU runs, and the tests
      * exercise, the code a GPU runs.
      */
-    static String defaultForward() {
-        return "op";
-    }
+    static final String DEFAULT_FORWARD = "op";
 
-    static boolean forwardByOp() {
-        String f = System.getProperty(FORWARD, defaultForward()).toLowerCase(Locale.ROOT);
+    /** The forward implementation in effect: "op" or "dl4j" ({@link #FORWARD}, else {@link #DEFAULT_FORWARD}). */
+    public static String forward() {
+        String f = System.getProperty(FORWARD, DEFAULT_FORWARD).toLowerCase(Locale.ROOT);
         if (!f.equals("op") && !f.equals("dl4j")) {
             throw new IllegalArgumentException("-D" + FORWARD + " must be op or dl4j, not '" + f + "'");
         }
-        return f.equals("op");
+        return f;
     }
 
     /** True when the ops cover this layer's configuration and input. */
@@ -94,7 +93,7 @@ public class ReluConvolutionLayer extends ConvolutionLayer {
             lastOutput = null;
             return super.activate(training, workspaceMgr);
         }
-        INDArray out = forwardByOp() ? forwardOp(training, workspaceMgr) : super.activate(training, workspaceMgr);
+        INDArray out = forward().equals("op") ? forwardOp(training, workspaceMgr) : super.activate(training, workspaceMgr);
         lastOutput = training ? out : null;
         return out;
     }

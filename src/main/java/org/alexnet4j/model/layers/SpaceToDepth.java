@@ -69,8 +69,7 @@ final class SpaceToDepth {
         canvas.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(pad, pad + usedH),
                 NDArrayIndex.interval(pad, pad + usedW)).assign(x.get(NDArrayIndex.all(), NDArrayIndex.all(),
                 NDArrayIndex.interval(0, usedH), NDArrayIndex.interval(0, usedW)));
-        // [n, c, y, by, x, bx] -> [n, by, bx, c, y, x]
-        out.assign(canvas.reshape('c', n, c, rh, s, rw, s).permute(0, 3, 5, 1, 2, 4).dup('c')
-                .reshape('c', n, (long) s * s * c, rh, rw));
+        // [n, c, y, by, x, bx] -> [n, by, bx, c, y, x], copied once into out's dense memory
+        out.reshape('c', n, s, s, c, rh, rw).assign(canvas.reshape('c', n, c, rh, s, rw, s).permute(0, 3, 5, 1, 2, 4));
     }
 }
