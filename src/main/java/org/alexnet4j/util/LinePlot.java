@@ -8,10 +8,10 @@ import org.knowm.xchart.style.Styler;
 import org.knowm.xchart.style.lines.SeriesLines;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 
+import javax.imageio.ImageIO;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -144,18 +144,19 @@ public final class LinePlot {
         return chart;
     }
 
-    /** Writes the chart to {@code file} (PNG), atomically. */
+    /**
+     * Writes the chart to {@code file} (PNG), atomically. The PNG is encoded in memory with ImageIO's disk cache off:
+     * with it on, ImageIO writes through a cache file that a JDK shutdown hook closes, so a chart drawn while Ctrl-C
+     * or SIGTERM ends the JVM failed with "IOException: closed" and ended the run as a failed write.
+     */
     public void write(Path file) throws IOException {
         XYChart chart = chart();
-        AtomicFiles.write(file, tmp -> {
-            // XChart appends ".png" to the name it is given
-            Path drawn = tmp.resolveSibling(tmp.getFileName() + ".png");
-            try {
-                BitmapEncoder.saveBitmap(chart, tmp.toString(), BitmapEncoder.BitmapFormat.PNG);
-                Files.move(drawn, tmp, StandardCopyOption.REPLACE_EXISTING);
-            } finally {
-                Files.deleteIfExists(drawn);
-            }
-        });
+        ImageIO.setUseCache(false);
+        java.io.ByteArrayOutputStream png = new java.io.ByteArrayOutputStream(64 << 10);
+        if (!ImageIO.write(BitmapEncoder.getBufferedImage(chart), "png", png)) {
+            throw new IllegalStateException("this JVM has no PNG writer for the chart " + file);
+        }
+        byte[] bytes = png.toByteArray();
+        AtomicFiles.write(file, tmp -> Files.write(tmp, bytes));
     }
 }
