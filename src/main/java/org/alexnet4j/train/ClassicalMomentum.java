@@ -175,6 +175,11 @@ public class ClassicalMomentum implements IUpdater {
                 throw new IllegalStateException("updater state not initialized");
             }
             double lr = config.getLearningRate(iteration, epoch);
+            if (MomentumKernel.applies(gradient, v)) {
+                MomentumKernel.apply(gradient, v, (float) lr, (float) config.getMomentum());
+                return;
+            }
+            // the device-safe form (and any non-float net): the same arithmetic as ND4J operations
             gradient.muli(lr);                  // lr * (grad + wd w)
             v.muli(config.getMomentum()).subi(gradient); // v = mu v - lr (grad + wd w)
             gradient.assign(v).negi();          // DL4J does w -= update, so update = -v

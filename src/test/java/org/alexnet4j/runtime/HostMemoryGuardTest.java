@@ -33,6 +33,8 @@ class HostMemoryGuardTest {
             "org/alexnet4j/model/layers/SpaceToDepth.java", 2,
             // ChannelLrn's kernel: geometry() is null unless direct(), then ND4J ops run
             "org/alexnet4j/model/layers/LrnKernel.java", 1,
+            // the momentum update: MomentumKernel.applies() asks direct(), else ClassicalMomentum's ND4J ops
+            "org/alexnet4j/train/MomentumKernel.java", 2,
             // batch buffers: OffHeap on direct(), Java arrays copied in by Nd4j.create elsewhere
             "org/alexnet4j/data/ImageNetIterator.java", 4);
 

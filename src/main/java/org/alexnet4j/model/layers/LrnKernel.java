@@ -1,5 +1,6 @@
 package org.alexnet4j.model.layers;
 
+import org.alexnet4j.runtime.KernelPool;
 import org.alexnet4j.runtime.HostMemory;
 import org.bytedeco.javacpp.FloatPointer;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
@@ -8,9 +9,6 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 import java.nio.FloatBuffer;
-import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.ForkJoinWorkerThread;
-import java.util.stream.IntStream;
 
 /**
  * The CPU kernel of {@link ChannelLrnLayer}: forward and backward of the paper's LRN on float32 activations, in one
@@ -30,13 +28,6 @@ import java.util.stream.IntStream;
 final class LrnKernel {
     /** Target size of one block's scratch array, in floats (fits the L2 cache with the block's other arrays). */
     private static final int BLOCK_FLOATS = 32 * 1024;
-    private static final ForkJoinPool POOL = new ForkJoinPool(Runtime.getRuntime().availableProcessors(),
-            pool -> {
-                ForkJoinWorkerThread t = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(pool);
-                t.setName("alexnet4j-lrn-" + t.getPoolIndex());
-                t.setDaemon(true);
-                return t;
-            }, null, false);
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
     private LrnKernel() {
@@ -218,20 +209,10 @@ final class LrnKernel {
         int len = (int) Math.max(1, Math.min(g.pixels, BLOCK_FLOATS / g.channels));
         int runs = (g.pixels + len - 1) / len;
         int items = g.examples * runs;
-        parallel(items, item -> {
+        KernelPool.parallel(items, item -> {
             int e = item / runs, from = (item % runs) * len;
             block.run(SCRATCH.get(), e, from, Math.min(len, g.pixels - from));
         });
-    }
-
-    /** Runs {@code body} for 0..items-1 on the layer kernels' pool (one thread per core). */
-    static void parallel(int items, java.util.function.IntConsumer body) {
-        Runnable all = () -> IntStream.range(0, items).parallel().forEach(body);
-        if (items == 1) {
-            all.run();
-        } else {
-            POOL.submit(all).join();
-        }
     }
 
     private static FloatBuffer buffer(INDArray a, Geometry g) {

@@ -40,7 +40,7 @@ final class SpaceToDepth {
         FloatBuffer src = new FloatPointer(in.data().addressPointer()).limit((long) n * inImage).asBuffer();
         FloatBuffer dst = new FloatPointer(out.data().addressPointer()).limit((long) n * outImage).asBuffer();
         int usedH = Math.min(h, s * rh - pad), usedW = Math.min(w, s * rw - pad);
-        LrnKernel.parallel(n, e -> {
+        org.alexnet4j.runtime.KernelPool.parallel(n, e -> {
             float[] row = new float[w];
             float[] o = new float[outImage]; // zeros: the padding
             for (int ch = 0; ch < c; ch++) {
