@@ -78,9 +78,20 @@ public final class ModelBench {
         return g;
     }
 
-    /** The paper or torchvision net, with the paper's updater and the given DL4J cache mode. */
+    /** The paper or torchvision net, with the paper's updater and the given DL4J cache mode; DL4J's inference. */
     public static Subject alexnet4j(AlexNet net, CacheMode cacheMode) {
+        return alexnet4j(net, cacheMode, org.alexnet4j.infer.InferenceEngine.Kind.DL4J);
+    }
+
+    /**
+     * As {@link #alexnet4j(AlexNet, CacheMode)}, its inference on {@code engine} (as predict and eval run it): the
+     * oneDNN engine is compiled from the graph's current parameters for each batch size, at its first forward pass
+     * (a warm-up one unless --warmup 0).
+     */
+    public static Subject alexnet4j(AlexNet net, CacheMode cacheMode, org.alexnet4j.infer.InferenceEngine.Kind engine) {
         ComputationGraph g = graph(net, cacheMode);
+        boolean onednn = engine != org.alexnet4j.infer.InferenceEngine.Kind.DL4J
+                && org.alexnet4j.infer.InferenceEngine.open(engine, net, g).name().equals("oneDNN");
         List<String> notes = new ArrayList<>();
         if (net.dataFormat() == CNN2DFormat.NHWC) {
             notes.add("NHWC");
@@ -91,10 +102,28 @@ public final class ModelBench {
         if (cacheMode != CacheMode.NONE) {
             notes.add("cache " + cacheMode.name().toLowerCase(java.util.Locale.ROOT));
         }
+        if (onednn) {
+            notes.add("oneDNN inference");
+        }
         String label = "alexnet4j " + net.variant().id() + (notes.isEmpty() ? "" : " (" + String.join(", ", notes)
                 + ")");
-        return new Subject(label, net.exampleShape(), net.numClasses(), g.numParams(), g::fit,
-                (x, train) -> g.outputSingle(train, x));
+        if (!onednn) {
+            return new Subject(label, net.exampleShape(), net.numClasses(), g.numParams(), g::fit,
+                    (x, train) -> g.outputSingle(train, x));
+        }
+        org.alexnet4j.infer.OneDnnInference[] compiled = new org.alexnet4j.infer.OneDnnInference[1];
+        return new Subject(label, net.exampleShape(), net.numClasses(), g.numParams(), g::fit, (x, train) -> {
+            if (train) {
+                return g.outputSingle(true, x);
+            }
+            if (compiled[0] == null || compiled[0].batch() != x.size(0)) {
+                if (compiled[0] != null) {
+                    compiled[0].close();
+                }
+                compiled[0] = org.alexnet4j.infer.OneDnnInference.compile(net, g, (int) x.size(0));
+            }
+            return compiled[0].output(x);
+        });
     }
 
     /**

@@ -79,6 +79,9 @@ class EvalCommand implements Callable<Integer> {
     @Mixin
     ThreadsOption threads;
 
+    @Mixin
+    EngineOption engine;
+
     @Spec
     CommandSpec spec;
 
@@ -126,15 +129,19 @@ class EvalCommand implements Callable<Integer> {
         result.put("chanceTop5Error", Math.max(0, 1 - 5.0 / images.wnids().size()));
         TopK center = null;
         TopK ten = null;
-        if (!crops.equals("ten")) {
-            center = Evaluator.evaluate(loaded.graph(), images, Preset.center(crop, n), batch, t, limitBatches, true);
-            result.put("center", summary(center));
-        }
-        if (!crops.equals("center")) {
-            int tenBatch = Math.max(1, batch / 10); // images per batch: 10 views each
-            int tenLimit = limitBatches == 0 ? 0 : (limitBatches * batch + tenBatch - 1) / tenBatch; // same images
-            ten = Evaluator.evaluate(loaded.graph(), images, Preset.tenCrop(crop, n), tenBatch, t, tenLimit, true);
-            result.put("tenCrop", summary(ten));
+        try (org.alexnet4j.infer.InferenceEngine inference = engine.open(net, loaded.graph())) {
+            log.info("eval: inference on {}", inference.name());
+            result.put("engine", inference.name());
+            if (!crops.equals("ten")) {
+                center = Evaluator.evaluate(inference, images, Preset.center(crop, n), batch, t, limitBatches, true);
+                result.put("center", summary(center));
+            }
+            if (!crops.equals("center")) {
+                int tenBatch = Math.max(1, batch / 10); // images per batch: 10 views each
+                int tenLimit = limitBatches == 0 ? 0 : (limitBatches * batch + tenBatch - 1) / tenBatch; // same images
+                ten = Evaluator.evaluate(inference, images, Preset.tenCrop(crop, n), tenBatch, t, tenLimit, true);
+                result.put("tenCrop", summary(ten));
+            }
         }
         Path dir = out != null ? out : (run != null ? run.resolve("eval") : Path.of("eval"));
         Files.createDirectories(dir);

@@ -78,6 +78,9 @@ class PredictCommand implements java.util.concurrent.Callable<Integer> {
     @Mixin
     ThreadsOption threads;
 
+    @Mixin
+    EngineOption engine;
+
     @Spec
     CommandSpec spec;
 
@@ -96,7 +99,9 @@ class PredictCommand implements java.util.concurrent.Callable<Integer> {
         List<String> classes = classNames(net);
         log.info("predict: {} images with the {} net ({})", files.size(), net.variant().id(),
                 Preprocessing.describe(net, n, stats != null ? stats.source() : "published"));
-        Predictor predictor = new Predictor(loaded.graph(), net, n, tenCrop, top);
+        org.alexnet4j.infer.InferenceEngine inference = engine.open(net, loaded.graph());
+        log.info("predict: inference on {}", inference.name());
+        Predictor predictor = new Predictor(inference, net, n, tenCrop, top);
         PrintWriter out = spec.commandLine().getOut();
         ObjectMapper om = new ObjectMapper();
         int skipped = 0;
@@ -139,6 +144,7 @@ class PredictCommand implements java.util.concurrent.Callable<Integer> {
             }
         } finally {
             decoders.shutdownNow();
+            inference.close();
         }
         double seconds = (System.nanoTime() - start) / 1e9;
         int done = files.size() - skipped;

@@ -22,6 +22,13 @@ public final class Evaluator {
      */
     public static TopK evaluate(ComputationGraph graph, ImageSource source, Preset preset, int batch, int threads,
                                 int limitBatches, boolean progress) {
+        return evaluate(org.alexnet4j.infer.InferenceEngine.dl4j(graph), source, preset, batch, threads, limitBatches,
+                progress);
+    }
+
+    /** As {@link #evaluate(ComputationGraph, ImageSource, Preset, int, int, int, boolean)}, on {@code engine}. */
+    public static TopK evaluate(org.alexnet4j.infer.InferenceEngine engine, ImageSource source, Preset preset,
+                                int batch, int threads, int limitBatches, boolean progress) {
         int classes = source.wnids().size();
         TopK topk = new TopK(classes);
         boolean ten = preset.mode() == Preset.Mode.TEN_CROP;
@@ -37,7 +44,7 @@ public final class Evaluator {
                 if (ds.getFeatures().size(0) == 0) {
                     continue;
                 }
-                INDArray probs = graph.outputSingle(false, ds.getFeatures());
+                INDArray probs = engine.output(ds.getFeatures());
                 INDArray labelsOneHot = ds.getLabels();
                 if (ten) {
                     probs = TenCrop.average(probs);

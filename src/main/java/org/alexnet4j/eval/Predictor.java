@@ -27,7 +27,7 @@ public final class Predictor {
     public record Ranked(int index, float probability) {
     }
 
-    private final ComputationGraph graph;
+    private final org.alexnet4j.infer.InferenceEngine engine;
     private final AlexNet net;
     private final Resize resize;
     private final Preset preset;
@@ -38,10 +38,16 @@ public final class Predictor {
      * @param top     how many classes to rank (at most the class count)
      */
     public Predictor(ComputationGraph graph, AlexNet net, Normalization norm, boolean tenCrop, int top) {
+        this(org.alexnet4j.infer.InferenceEngine.dl4j(graph), net, norm, tenCrop, top);
+    }
+
+    /** As above, computing the probabilities on {@code engine}. */
+    public Predictor(org.alexnet4j.infer.InferenceEngine engine, AlexNet net, Normalization norm, boolean tenCrop,
+                     int top) {
         if (top < 1) {
             throw new IllegalArgumentException("--top must be at least 1, got " + top);
         }
-        this.graph = graph;
+        this.engine = engine;
         this.net = net;
         this.resize = Preprocessing.resize(net);
         this.preset = tenCrop ? Preset.tenCrop(net.inputSize(), norm) : Preset.center(net.inputSize(), norm);
@@ -76,7 +82,7 @@ public final class Predictor {
         if (net.dataFormat() == CNN2DFormat.NHWC) {
             in = in.permute(0, 2, 3, 1).dup('c');
         }
-        INDArray probs = graph.outputSingle(false, in);
+        INDArray probs = engine.output(in);
         if (views > 1) {
             probs = TenCrop.average(probs);
         }

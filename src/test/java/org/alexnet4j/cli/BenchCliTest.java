@@ -21,7 +21,7 @@ class BenchCliTest {
         assertThat(res.get("trainStepMs").get("median").asDouble()).isPositive();
         assertThat(res.get("inferImagesPerSecond").asDouble()).isPositive();
         assertThat(res.get("peakResidentMiB").asLong()).isPositive();
-        JsonNode layers = j.get("perLayer").get("alexnet4j paper");
+        JsonNode layers = j.get("perLayer").get("alexnet4j paper (oneDNN inference)");
         assertThat(layers).hasSize(27); // conv1a ... fc8, towers, LRN, pools, merges, dropouts
         assertThat(layers.get(0).get("layer").asText()).isEqualTo("conv1a");
         assertThat(layers.get(layers.size() - 1).get("layer").asText()).isEqualTo("fc8");
@@ -32,7 +32,14 @@ class BenchCliTest {
         CliRunner.Result md = CliRunner.run("bench", "--bench-model", "paper", "--width", "0.125", "--classes", "10",
                 "--batch", "2", "--warmup", "0", "--iters", "1", "--mode", "infer", "--markdown");
         assertThat(md.exit()).as(md.err()).isZero();
-        assertThat(md.out()).contains("| model | batch | parameters |").contains("| alexnet4j paper |").doesNotContain("NaN");
+        assertThat(md.out()).contains("| model | batch | parameters |").contains("| alexnet4j paper (oneDNN inference) |")
+                .doesNotContain("NaN");
+        CliRunner.Result dl4j = CliRunner.run("bench", "--bench-model", "paper", "--width", "0.125", "--classes", "10",
+                "--batch", "2", "--warmup", "0", "--iters", "1", "--mode", "infer", "--engine", "dl4j", "--markdown");
+        assertThat(dl4j.exit()).as(dl4j.err()).isZero();
+        assertThat(dl4j.out()).contains("| alexnet4j paper |");
+        assertThat(CliRunner.run("bench", "--format", "nhwc", "--engine", "onednn").err())
+                .contains("--engine onednn cannot run this net: its data format is NHWC");
         assertThat(CliRunner.run("bench", "--bench-model", "vgg").err()).contains("paper, torchvision, caffe, zoo or onnxruntime");
         assertThat(CliRunner.run("bench", "--cache-mode", "host").err()).contains("device or none");
     }
@@ -45,7 +52,7 @@ class BenchCliTest {
         assertThat(r.exit()).as(r.err()).isZero();
         JsonNode j = new ObjectMapper().readTree(r.out());
         assertThat(j.get("cacheMode").asText()).isEqualTo("device");
-        assertThat(j.get("results").get(0).get("model").asText()).isEqualTo("alexnet4j paper (DL4J LRN, cache device)");
+        assertThat(j.get("results").get(0).get("model").asText()).isEqualTo("alexnet4j paper (DL4J LRN, cache device, oneDNN inference)");
         JsonNode towers = j.get("towerCost");
         assertThat(towers).hasSize(3);
         assertThat(towers.get(0).get("block").asText()).isEqualTo("conv2");
@@ -83,7 +90,7 @@ class BenchCliTest {
         assertThat(r.exit()).as(r.err()).isZero();
         var results = new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.out()).get("results");
         assertThat(results).hasSize(4);
-        assertThat(results.get(0).get("model").asText()).isEqualTo("alexnet4j paper");
+        assertThat(results.get(0).get("model").asText()).isEqualTo("alexnet4j paper (oneDNN inference)");
         assertThat(results.get(1).get("model").asText()).isEqualTo("onnxruntime paper");
         assertThat(results.get(1).get("batch").asInt()).isEqualTo(1);
         assertThat(results.get(3).get("batch").asInt()).isEqualTo(4);

@@ -72,6 +72,34 @@ class OwnDataCliTest {
         CliRunner.Result p = ok("predict", "--run", run.toString(), photo.toString(), "--top", "2");
         assertThat(p.out()).contains("Golden Retriever").contains("tabby cat");
 
+        // the oneDNN engine (the default) and DL4J's output agree: eval's scores, predict's classes and probabilities
+        ok("eval", "--data", cache.toString(), "--run", run.toString(), "--crops", "both", "--engine", "dl4j",
+                "--out", tmp.resolve("eval-dl4j").toString());
+        ok("eval", "--data", cache.toString(), "--run", run.toString(), "--crops", "both", "--out",
+                tmp.resolve("eval-onednn").toString());
+        com.fasterxml.jackson.databind.ObjectMapper om = new com.fasterxml.jackson.databind.ObjectMapper();
+        var byDl4j = om.readTree(tmp.resolve("eval-dl4j/eval.json").toFile());
+        var byOnednn = om.readTree(tmp.resolve("eval-onednn/eval.json").toFile());
+        assertThat(byDl4j.get("engine").asText()).isEqualTo("DL4J");
+        assertThat(byOnednn.get("engine").asText()).isEqualTo("oneDNN");
+        for (String crops : java.util.List.of("center", "tenCrop")) {
+            assertThat(byOnednn.get(crops).get("top1Error").asDouble()).as(crops)
+                    .isEqualTo(byDl4j.get(crops).get("top1Error").asDouble());
+            assertThat(byOnednn.get(crops).get("loss").asDouble()).as(crops)
+                    .isCloseTo(byDl4j.get(crops).get("loss").asDouble(), org.assertj.core.api.Assertions.within(1e-4));
+        }
+        var pd = om.readTree(ok("predict", "--run", run.toString(), photo.toString(), "--top", "2", "--json",
+                "--engine", "dl4j").out());
+        var po = om.readTree(ok("predict", "--run", run.toString(), photo.toString(), "--top", "2", "--json").out());
+        assertThat(po.toString()).isNotEqualTo("null");
+        for (int i = 0; i < 2; i++) {
+            var a = po.get("top").get(i);
+            var b = pd.get("top").get(i);
+            assertThat(a.get("index").asInt()).isEqualTo(b.get("index").asInt());
+            assertThat(a.get("probability").asDouble()).isCloseTo(b.get("probability").asDouble(),
+                    org.assertj.core.api.Assertions.within(1e-5));
+        }
+
         ok("features", "--run", run.toString(), "--data", cache.toString(), "--layer", "fc7", "--out",
                 feats.toString(), "--batch", "4");
         Map<String, byte[]> entries = entries(feats);

@@ -35,6 +35,8 @@ class HostMemoryGuardTest {
             "org/alexnet4j/model/layers/LrnKernel.java", 1,
             // the momentum update: MomentumKernel.applies() asks direct(), else ClassicalMomentum's ND4J ops
             "org/alexnet4j/train/MomentumKernel.java", 2,
+            // the oneDNN engine reads its input in place: unsupported() refuses it unless direct()
+            "org/alexnet4j/infer/OneDnnInference.java", 1,
             // batch buffers: OffHeap on direct(), Java arrays copied in by Nd4j.create elsewhere
             "org/alexnet4j/data/ImageNetIterator.java", 4);
 
