@@ -4,6 +4,7 @@ import org.alexnet4j.model.AlexNet;
 import org.alexnet4j.model.Padding;
 import org.alexnet4j.model.ParamLayer;
 import org.alexnet4j.model.Pooling;
+import org.alexnet4j.runtime.Dnnl;
 import org.alexnet4j.runtime.HostMemory;
 import org.alexnet4j.weights.NpyArray;
 import org.alexnet4j.weights.TorchLayout;
@@ -87,31 +88,7 @@ public final class OneDnnInference implements AutoCloseable {
         if (!HostMemory.direct()) {
             return "it needs the CPU backend outside device-safe mode";
         }
-        return Natives.ERROR;
-    }
-
-    /** Loads oneDNN's natives once; {@code ERROR} says why they could not be loaded (null when they were). */
-    private static final class Natives {
-        static final String ERROR = load();
-        /** The channel block of this CPU's vector unit: 16 (AVX-512), 8 (AVX2) or 1. */
-        static final int BLOCK = ERROR == null ? blockOf(dnnl_get_effective_cpu_isa()) : 1;
-
-        private static String load() {
-            try {
-                org.bytedeco.javacpp.Loader.load(org.bytedeco.dnnl.global.dnnl.class);
-                return null;
-            } catch (Throwable t) { // no natives for this platform: UnsatisfiedLinkError, NoClassDefFoundError
-                return "oneDNN's natives could not be loaded on " + org.bytedeco.javacpp.Loader.getPlatform() + " ("
-                        + t + ")";
-            }
-        }
-
-        private static int blockOf(int isa) {
-            if ((isa & dnnl_cpu_isa_avx512_core) == dnnl_cpu_isa_avx512_core) {
-                return 16;
-            }
-            return (isa & dnnl_cpu_isa_avx2) == dnnl_cpu_isa_avx2 ? 8 : 1;
-        }
+        return Dnnl.ERROR;
     }
 
     /** Compiles {@code net} with the parameters of {@code graph} for batches of {@code batch} examples. */
@@ -310,7 +287,7 @@ public final class OneDnnInference implements AutoCloseable {
      * picks NHWC for conv1 on AVX-512, and every later layer then fell to slower GEMM-based kernels.)
      */
     private static int activationTag(int channels) {
-        int block = Natives.BLOCK;
+        int block = Dnnl.BLOCK;
         return block > 1 && channels % block == 0 ? (block == 16 ? dnnl_nChw16c : dnnl_nChw8c) : dnnl_format_tag_any;
     }
 
@@ -448,9 +425,7 @@ public final class OneDnnInference implements AutoCloseable {
     }
 
     private static void check(int status, String what) {
-        if (status != dnnl_success) {
-            throw new IllegalStateException("oneDNN failed (" + what + "): status " + status);
-        }
+        Dnnl.check(status, what);
     }
 
     /** Releases the primitives, memories and buffers (the engine cannot be used afterwards). */

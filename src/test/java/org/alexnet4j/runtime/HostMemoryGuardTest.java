@@ -37,6 +37,8 @@ class HostMemoryGuardTest {
             "org/alexnet4j/train/MomentumKernel.java", 2,
             // the oneDNN engine reads its input in place: unsupported() refuses it unless direct()
             "org/alexnet4j/infer/OneDnnInference.java", 1,
+            // conv1's weight gradient on oneDNN in place: available() asks direct(), else libnd4j's conv2d_bp
+            "org/alexnet4j/model/layers/OneDnnWeightGradient.java", 4,
             // batch buffers: OffHeap on direct(), Java arrays copied in by Nd4j.create elsewhere
             "org/alexnet4j/data/ImageNetIterator.java", 4);
 

@@ -12,6 +12,7 @@ import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.shape.Shape;
 import org.nd4j.linalg.api.ops.OpContext;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
@@ -30,6 +31,9 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  */
 public class InputConvolutionLayer extends ReluConvolutionLayer {
     private OpContext bwdContext;
+    /** oneDNN's backward-weights primitive for the last input shape (made on first use). */
+    private OneDnnWeightGradient weightGradient;
+    private boolean weightsOnlyFailed;
 
     public InputConvolutionLayer(NeuralNetConfiguration conf, DataType dataType) {
         super(conf, dataType);
@@ -97,8 +101,55 @@ public class InputConvolutionLayer extends ReluConvolutionLayer {
                 .reshape('c', n, channels, s * h, s * w);
     }
 
+    /** Whether the weight gradient alone can be computed by oneDNN here (no input gradient wanted). */
+    private boolean weightsOnly() {
+        InputConvolution c = conf2();
+        int[] s = c.getStride(), k = c.getKernelSize(), p = c.getPadding();
+        return !c.isInputGradient() && !weightsOnlyFailed && c.hasBias() && opsApply()
+                && s[0] == s[1] && k[0] == k[1] && p[0] == p[1] && OneDnnWeightGradient.available();
+    }
+
+    /** conv1's backward pass when nothing needs its input gradient: oneDNN's backward-weights primitive alone. */
+    private Pair<Gradient, INDArray> weightGradientOnly(INDArray epsilon, LayerWorkspaceMgr workspaceMgr) {
+        InputConvolution c = conf2();
+        INDArray gradW = gradientViews.get(ConvolutionParamInitializer.WEIGHT_KEY);
+        INDArray gradB = gradientViews.get(ConvolutionParamInitializer.BIAS_KEY);
+        try (MemoryWorkspace ignored = workspaceMgr.notifyScopeBorrowed(ArrayType.BP_WORKING_MEM)) {
+            INDArray delta = dense(PLAIN_RELU.backprop(lastOutput, epsilon.castTo(DataType.FLOAT)).getFirst());
+            INDArray x = dense(input);
+            long[] key = OneDnnWeightGradient.key(x, delta, c.getKernelSize()[0], c.getStride()[0],
+                    c.getPadding()[0]);
+            if (weightGradient == null || !weightGradient.fits(key)) {
+                if (weightGradient != null) {
+                    weightGradient.close();
+                }
+                weightGradient = new OneDnnWeightGradient(key);
+            }
+            weightGradient.compute(x, delta, gradW, gradB);
+        }
+        Gradient ret = new DefaultGradient();
+        ret.setGradientFor(ConvolutionParamInitializer.BIAS_KEY, gradB);
+        ret.setGradientFor(ConvolutionParamInitializer.WEIGHT_KEY, gradW, 'c');
+        weightNoiseParams.clear();
+        lastOutput = null;
+        return new Pair<>(ret, null);
+    }
+
+    private static INDArray dense(INDArray a) {
+        return a.ordering() == 'c' && Shape.hasDefaultStridesForShape(a) ? a : a.dup('c');
+    }
+
     @Override
     public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr workspaceMgr) {
+        if (lastOutput != null && weightsOnly()) {
+            try {
+                return weightGradientOnly(epsilon, workspaceMgr);
+            } catch (IllegalStateException e) { // oneDNN refused this problem: libnd4j's op from now on
+                weightsOnlyFailed = true;
+                org.slf4j.LoggerFactory.getLogger(InputConvolutionLayer.class).warn("{}: oneDNN's weight gradient "
+                        + "failed ({}); using libnd4j's conv2d_bp", layerConf().getLayerName(), e.getMessage());
+            }
+        }
         if (lastOutput == null || !rearranged()) {
             Pair<Gradient, INDArray> full = super.backpropGradient(epsilon, workspaceMgr); // conv2d_bp or DL4J's
             return conf2().isInputGradient() ? full : new Pair<>(full.getFirst(), null);
