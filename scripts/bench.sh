@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # The standard benchmark suite (convnet-benchmarks style, batch 128, training and inference):
-#   - the paper net as shipped (own LRN kernel, conv1 backward via space-to-depth, DL4J cache mode "none"),
+#   - the paper net as shipped (own LRN kernel, conv1 backward via space-to-depth, DL4J cache mode "none"; its
+#     inference on the oneDNN engine), and its inference through DL4J (--engine dl4j),
 #   - the paper net with DL4J's convolution layers (--conv-impl dl4j: the layers before libnd4j's ops),
 #   - the paper net with DL4J's LRN layer,
 #   - torchvision's AlexNet and DL4J's zoo AlexNet (the in-run baseline), and ONNX Runtime (Java, CPU) on the
 #     project's ONNX export of the same paper net (inference only),
-#   - an inference sweep over batches 1..256 of the paper net and ONNX Runtime, with latency percentiles, a CSV in
+#   - an inference sweep over batches 1..256 of the paper net (its oneDNN engine) and ONNX Runtime, with
+#     latency percentiles, a CSV in
 #     timm's columns and a throughput-against-batch plot (next to OUT.md),
 #   - the paper net's per-layer breakdown and the price of its two towers,
 #   - and, when a PyTorch is installed (Debian: python3-torch + libopenblas0-pthread), the same two networks in
@@ -31,7 +33,8 @@ mkdir -p "$(dirname "$OUT")"
   echo "${COMMON[*]}\`; malloc: MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX} MALLOC_MMAP_MAX_=${MALLOC_MMAP_MAX_:-} MALLOC_TRIM_THRESHOLD_=${MALLOC_TRIM_THRESHOLD_:-})"
   echo
   first=1
-  for spec in "paper" "paper --conv-impl dl4j" "paper --lrn-impl dl4j" "torchvision" "zoo" "onnxruntime"; do
+  for spec in "paper" "paper --engine dl4j --mode infer" "paper --conv-impl dl4j" "paper --lrn-impl dl4j" \
+      "torchvision" "zoo" "onnxruntime"; do
     # shellcheck disable=SC2086
     table="$("$A" bench --bench-model $spec "${COMMON[@]}" 2>/dev/null)"
     if [[ $first == 1 ]]; then

@@ -4,6 +4,7 @@ import org.alexnet4j.model.layers.ChannelLrn;
 import org.alexnet4j.model.layers.ChannelSlice;
 import org.alexnet4j.model.layers.EdgePadding;
 import org.alexnet4j.model.layers.FullyConnected;
+import org.alexnet4j.model.layers.FullyConnectedOutput;
 import org.alexnet4j.model.layers.InputConvolution;
 import org.alexnet4j.model.layers.ReluConvolution;
 import org.deeplearning4j.nn.conf.CNN2DFormat;
@@ -288,12 +289,13 @@ public final class AlexNet {
                 x = addDropout(g, drop, x);
             }
         }
-        g.addLayer(OUTPUT, new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT)
+        // DL4J's output layer, its products through the matmul op (as fc6/fc7)
+        g.addLayer(OUTPUT, FullyConnectedOutput.of(new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT)
                 .nOut(numClasses)
                 .activation(Activation.SOFTMAX)
                 .weightInit(new NormalDistribution(0, INIT_STD))
                 .biasInit(0.0)
-                .build(), x);
+                .build()), x);
         g.setOutputs(OUTPUT);
         g.validateOutputLayerConfig(true);
         return g.build();

@@ -8,8 +8,6 @@ import org.deeplearning4j.optimize.api.TrainingListener;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
-import java.lang.reflect.Field;
-import java.lang.reflect.Modifier;
 import java.util.Collection;
 
 /**
@@ -27,23 +25,8 @@ public class FullyConnected extends DenseLayer {
 
     /** A configuration with every setting of {@code built} (a {@code DenseLayer.Builder().build()}). */
     public static FullyConnected of(DenseLayer built) {
-        FullyConnected f = new FullyConnected();
-        // DenseLayer's constructor from its builder is private: copy its settings field by field (its own and its
-        // superclasses', the same classes as this one's)
-        for (Class<?> c = DenseLayer.class; c != null && c != Object.class; c = c.getSuperclass()) {
-            for (Field field : c.getDeclaredFields()) {
-                if (Modifier.isStatic(field.getModifiers())) {
-                    continue;
-                }
-                try {
-                    field.setAccessible(true);
-                    field.set(f, field.get(built));
-                } catch (IllegalAccessException e) {
-                    throw new IllegalStateException("cannot copy DenseLayer." + field.getName(), e);
-                }
-            }
-        }
-        return f;
+        // DenseLayer's constructor from its builder is private
+        return LayerWiring.copySettings(DenseLayer.class, built, new FullyConnected());
     }
 
     @Override

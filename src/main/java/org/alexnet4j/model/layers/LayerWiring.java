@@ -24,4 +24,26 @@ final class LayerWiring {
         layer.setConf(conf);
         return layer;
     }
+
+    /**
+     * Copies every instance field {@code built} has as a {@code type} (its own and its superclasses') into
+     * {@code target}, a subclass instance: how a configuration subclass takes a DL4J builder's settings when the
+     * class's constructor from its builder is private.
+     */
+    static <T> T copySettings(Class<?> type, Object built, T target) {
+        for (Class<?> c = type; c != null && c != Object.class; c = c.getSuperclass()) {
+            for (java.lang.reflect.Field field : c.getDeclaredFields()) {
+                if (java.lang.reflect.Modifier.isStatic(field.getModifiers())) {
+                    continue;
+                }
+                try {
+                    field.setAccessible(true);
+                    field.set(target, field.get(built));
+                } catch (IllegalAccessException e) {
+                    throw new IllegalStateException("cannot copy " + c.getSimpleName() + "." + field.getName(), e);
+                }
+            }
+        }
+        return target;
+    }
 }

@@ -80,4 +80,48 @@ class FullyConnectedTest {
         assertThat(g2.getLayer("fc7")).isInstanceOf(FullyConnectedLayer.class);
         assertThat(relErr(g2.outputSingle(false, x.get(NDArrayIndex.interval(1, 2))), one)).isLessThan(1e-6);
     }
+
+    @Test
+    void theOutputLayerGivesDl4jsProbabilitiesScoreAndGradients() {
+        Nd4j.getRandom().setSeed(6);
+        int nIn = 300, nOut = 40, n = 5;
+        org.deeplearning4j.nn.conf.layers.OutputLayer built = new org.deeplearning4j.nn.conf.layers.OutputLayer
+                .Builder(org.nd4j.linalg.lossfunctions.LossFunctions.LossFunction.MCXENT).nIn(nIn).nOut(nOut)
+                .activation(Activation.SOFTMAX).build();
+        FullyConnectedOutput conf = FullyConnectedOutput.of(built);
+        assertThat(conf.getLossFn()).isEqualTo(built.getLossFn());
+        INDArray params = Nd4j.randn(DataType.FLOAT, 1, (long) nIn * nOut + nOut).muli(0.1);
+        org.deeplearning4j.nn.layers.BaseOutputLayer<?> dl4j = (org.deeplearning4j.nn.layers.BaseOutputLayer<?>)
+                instantiate(built, params);
+        org.deeplearning4j.nn.layers.BaseOutputLayer<?> ours = (org.deeplearning4j.nn.layers.BaseOutputLayer<?>)
+                instantiate(conf, params);
+        assertThat(ours).isInstanceOf(FullyConnectedOutputLayer.class);
+        LayerWorkspaceMgr none = LayerWorkspaceMgr.noWorkspaces();
+        INDArray x = Nd4j.randn(DataType.FLOAT, n, nIn);
+        INDArray y = Nd4j.zeros(DataType.FLOAT, n, nOut);
+        for (int i = 0; i < n; i++) {
+            y.putScalar(i, (i * 7) % nOut, 1f);
+        }
+        for (org.deeplearning4j.nn.layers.BaseOutputLayer<?> l : java.util.List.of(dl4j, ours)) {
+            l.setInput(x, none);
+            l.setLabels(y);
+        }
+        assertThat(relErr(ours.activate(true, none).dup(), dl4j.activate(true, none).dup())).isLessThan(1e-6);
+        assertThat(ours.computeScore(0, true, none)).isCloseTo(dl4j.computeScore(0, true, none),
+                org.assertj.core.api.Assertions.within(1e-5));
+        var expected = dl4j.backpropGradient(null, none);
+        var actual = ours.backpropGradient(null, none);
+        for (String key : new String[]{"W", "b"}) {
+            assertThat(relErr(actual.getFirst().getGradientFor(key), expected.getFirst().getGradientFor(key)))
+                    .as(key).isLessThan(1e-5);
+        }
+        assertThat(relErr(actual.getSecond(), expected.getSecond())).as("input gradient").isLessThan(1e-5);
+        // the net's fc8 is this layer, and stays so through JSON
+        ComputationGraph g = AlexNet.builder().width(0.25).numClasses(10).seed(5).build().newGraph();
+        assertThat(g.getLayer("fc8")).isInstanceOf(FullyConnectedOutputLayer.class);
+        ComputationGraph g2 = new ComputationGraph(ComputationGraphConfiguration.fromJson(g.getConfiguration()
+                .toJson()));
+        g2.init(g.params().dup(), false);
+        assertThat(g2.getLayer("fc8")).isInstanceOf(FullyConnectedOutputLayer.class);
+    }
 }
