@@ -55,11 +55,13 @@ class TunerTest {
 
     @Test
     void aGridSearchFindsAClearlyBetterLearningRateThanADeliberatelyBadOne() throws Exception {
-        // 1e-7 barely moves the weights in 3 epochs; 1e4 blows Adam's steps up until the loss is not finite
+        // 1e-7 barely moves the weights in 4 epochs; 1e4 blows Adam's steps up until the loss is not finite
         Tuner.Settings s = settings("{\"base\": {\"width\": 0.25, \"batch\": 8}, "
                 + "\"parameters\": {\"lr\": [1e-7, 1e-3, 1e4]}}");
         s.search = "grid";
-        s.budget = "3e";
+        // 4 epochs: after 3 the good candidate's validation error on 40 images still swings (0.70, 0.43, 0.53 after
+        // conv1's oneDNN weight gradient and fc8's matmul changed the rounding; 0.18 after the 4th)
+        s.budget = "4e";
         Path dir = tmp.resolve("lr-search");
         Tuner.Outcome o = Tuner.start(s, dir, () -> false);
 
@@ -73,8 +75,8 @@ class TunerTest {
         assertThat(good.top1Error).isLessThan(0.5); // 4 classes: chance 0.75
         assertThat(bad.status).isEqualTo(CandidateRecord.COMPLETE);
         assertThat(bad.top1Error).isGreaterThan(good.top1Error + 0.2);
-        assertThat(good.curve).hasSize(3);
-        assertThat(good.epochs).isEqualTo(3);
+        assertThat(good.curve).hasSize(4);
+        assertThat(good.epochs).isEqualTo(4);
         assertThat(diverging.status).isEqualTo(CandidateRecord.DIVERGED);
         assertThat(diverging.top1Error).isNull();
         assertThat(diverging.reason).contains("the loss became");
