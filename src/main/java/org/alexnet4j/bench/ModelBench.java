@@ -90,8 +90,7 @@ public final class ModelBench {
      */
     public static Subject alexnet4j(AlexNet net, CacheMode cacheMode, org.alexnet4j.infer.InferenceEngine.Kind engine) {
         ComputationGraph g = graph(net, cacheMode);
-        boolean onednn = engine != org.alexnet4j.infer.InferenceEngine.Kind.DL4J
-                && org.alexnet4j.infer.InferenceEngine.open(engine, net, g).name().equals("oneDNN");
+        boolean onednn = org.alexnet4j.infer.InferenceEngine.usesOneDnn(engine, net);
         List<String> notes = new ArrayList<>();
         if (net.dataFormat() == CNN2DFormat.NHWC) {
             notes.add("NHWC");

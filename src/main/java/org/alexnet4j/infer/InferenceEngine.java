@@ -54,15 +54,22 @@ public final class InferenceEngine implements AutoCloseable {
      * used: the oneDNN engine holds a copy). {@code onednn} on a net it does not cover fails with the reason.
      */
     public static InferenceEngine open(Kind kind, AlexNet net, ComputationGraph graph) {
+        return new InferenceEngine(net, graph, usesOneDnn(kind, net));
+    }
+
+    /**
+     * Whether {@code kind} means the oneDNN engine for {@code net}: {@code auto} where it covers the net (logging why
+     * not otherwise), {@code onednn} always (failing with the reason on a net it does not cover).
+     */
+    public static boolean usesOneDnn(Kind kind, AlexNet net) {
         String why = OneDnnInference.unsupported(net);
         if (kind == Kind.ONEDNN && why != null) {
             throw new IllegalArgumentException("--engine onednn cannot run this net: " + why + "; use --engine dl4j");
         }
-        boolean use = kind != Kind.DL4J && why == null;
         if (kind == Kind.AUTO && why != null) {
             log.info("inference on DL4J: the oneDNN engine does not cover this net ({})", why);
         }
-        return new InferenceEngine(net, graph, use);
+        return kind != Kind.DL4J && why == null;
     }
 
     /** DL4J's own inference of {@code graph}. */

@@ -406,22 +406,22 @@ public final class OneDnnInference implements AutoCloseable {
         return dst;
     }
 
-    private void step(dnnl_primitive_desc pd, String what, Object... argMem) {
+    private void step(dnnl_primitive_desc pd, String what, Object... kindAndMem) {
         dnnl_primitive p = new dnnl_primitive();
         check(dnnl_primitive_create(p, pd), what);
         owned.add(p);
-        dnnl_exec_arg_t a = args(argMem);
+        dnnl_exec_arg_t a = args(kindAndMem);
         owned.add(a);
-        steps.add(new Step(p, a, argMem.length / 2));
+        steps.add(new Step(p, a, kindAndMem.length / 2));
     }
 
-    private static dnnl_exec_arg_t args(Object... argMem) {
-        int n = argMem.length / 2;
-        dnnl_exec_arg_t a = new dnnl_exec_arg_t(n);
-        for (int i = 0; i < n; i++) {
-            a.position(i).arg((Integer) argMem[2 * i]).memory(((Mem) argMem[2 * i + 1]).memory());
+    /** {@link Dnnl#args} of pairs of argument kind and {@link Mem}. */
+    private static dnnl_exec_arg_t args(Object... kindAndMem) {
+        Object[] pairs = kindAndMem.clone();
+        for (int i = 1; i < pairs.length; i += 2) {
+            pairs[i] = ((Mem) pairs[i]).memory();
         }
-        return a.position(0);
+        return Dnnl.args(pairs);
     }
 
     private static void check(int status, String what) {
@@ -435,26 +435,6 @@ public final class OneDnnInference implements AutoCloseable {
             return;
         }
         closed = true;
-        for (int i = owned.size() - 1; i >= 0; i--) {
-            Pointer p = owned.get(i);
-            if (p instanceof dnnl_primitive prim) {
-                dnnl_primitive_destroy(prim);
-            } else if (p instanceof dnnl_memory m) {
-                dnnl_memory_destroy(m);
-            } else if (p instanceof dnnl_primitive_desc pd) {
-                dnnl_primitive_desc_destroy(pd);
-            } else if (p instanceof dnnl_primitive_attr attr) {
-                dnnl_primitive_attr_destroy(attr);
-            } else {
-                p.close();
-            }
-        }
-        owned.clear();
-        if (!stream.isNull()) {
-            dnnl_stream_destroy(stream);
-        }
-        if (!engine.isNull()) {
-            dnnl_engine_destroy(engine);
-        }
+        Dnnl.release(owned, stream, engine);
     }
 }

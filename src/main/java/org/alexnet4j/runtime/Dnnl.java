@@ -48,4 +48,44 @@ public final class Dnnl {
         check(dnnl_memory_desc_init_by_tag(md, dims.length, dims, dnnl_f32, tag), "memory descriptor");
         return md;
     }
+
+    /** The argument array of a primitive's execution from pairs of argument kind ({@code DNNL_ARG_*}) and memory. */
+    public static org.bytedeco.dnnl.dnnl_exec_arg_t args(Object... kindAndMemory) {
+        int n = kindAndMemory.length / 2;
+        org.bytedeco.dnnl.dnnl_exec_arg_t a = new org.bytedeco.dnnl.dnnl_exec_arg_t(n);
+        for (int i = 0; i < n; i++) {
+            a.position(i).arg((Integer) kindAndMemory[2 * i])
+                    .memory((org.bytedeco.dnnl.dnnl_memory) kindAndMemory[2 * i + 1]);
+        }
+        return a.position(0);
+    }
+
+    /**
+     * Destroys what one user of oneDNN created, newest first (primitives, memories, primitive descriptors and
+     * attributes through oneDNN; buffers and descriptors through JavaCPP), then its stream and engine.
+     */
+    public static void release(java.util.List<org.bytedeco.javacpp.Pointer> owned, org.bytedeco.dnnl.dnnl_stream stream,
+                               org.bytedeco.dnnl.dnnl_engine engine) {
+        for (int i = owned.size() - 1; i >= 0; i--) {
+            org.bytedeco.javacpp.Pointer p = owned.get(i);
+            if (p instanceof org.bytedeco.dnnl.dnnl_primitive prim) {
+                dnnl_primitive_destroy(prim);
+            } else if (p instanceof org.bytedeco.dnnl.dnnl_memory m) {
+                dnnl_memory_destroy(m);
+            } else if (p instanceof org.bytedeco.dnnl.dnnl_primitive_desc pd) {
+                dnnl_primitive_desc_destroy(pd);
+            } else if (p instanceof org.bytedeco.dnnl.dnnl_primitive_attr attr) {
+                dnnl_primitive_attr_destroy(attr);
+            } else {
+                p.close();
+            }
+        }
+        owned.clear();
+        if (!stream.isNull()) {
+            dnnl_stream_destroy(stream);
+        }
+        if (!engine.isNull()) {
+            dnnl_engine_destroy(engine);
+        }
+    }
 }

@@ -22,6 +22,10 @@ import java.util.List;
  * at 0, 1, ...). Points that are not finite (a missing validation loss) are left out of their series.
  */
 public final class LinePlot {
+    static {
+        ImageIO.setUseCache(false); // see write()
+    }
+
     private record Series(String name, double[] x, double[] y, boolean line) {
     }
 
@@ -151,7 +155,6 @@ public final class LinePlot {
      */
     public void write(Path file) throws IOException {
         XYChart chart = chart();
-        ImageIO.setUseCache(false);
         java.io.ByteArrayOutputStream png = new java.io.ByteArrayOutputStream(64 << 10);
         if (!ImageIO.write(BitmapEncoder.getBufferedImage(chart), "png", png)) {
             throw new IllegalStateException("this JVM has no PNG writer for the chart " + file);

@@ -172,39 +172,17 @@ final class OneDnnWeightGradient implements AutoCloseable {
         execute(pd, DNNL_ARG_FROM, from, DNNL_ARG_TO, to);
     }
 
-    private void execute(dnnl_primitive_desc pd, Object... argMem) {
+    private void execute(dnnl_primitive_desc pd, Object... kindAndMemory) {
         dnnl_primitive p = own(new dnnl_primitive());
         check(dnnl_primitive_create(p, pd), "primitive");
-        int count = argMem.length / 2;
-        dnnl_exec_arg_t args = own(new dnnl_exec_arg_t(count));
-        for (int i = 0; i < count; i++) {
-            args.position(i).arg((Integer) argMem[2 * i]).memory((dnnl_memory) argMem[2 * i + 1]);
-        }
-        args.position(0);
+        int count = kindAndMemory.length / 2;
+        dnnl_exec_arg_t args = own(Dnnl.args(kindAndMemory));
         steps.add(() -> check(dnnl_primitive_execute(p, stream, count, args), "execute"));
     }
 
     @Override
     public void close() {
-        for (int i = owned.size() - 1; i >= 0; i--) {
-            Pointer p = owned.get(i);
-            if (p instanceof dnnl_primitive prim) {
-                dnnl_primitive_destroy(prim);
-            } else if (p instanceof dnnl_memory m) {
-                dnnl_memory_destroy(m);
-            } else if (p instanceof dnnl_primitive_desc pd) {
-                dnnl_primitive_desc_destroy(pd);
-            } else {
-                p.close();
-            }
-        }
-        owned.clear();
         steps.clear();
-        if (!stream.isNull()) {
-            dnnl_stream_destroy(stream);
-        }
-        if (!engine.isNull()) {
-            dnnl_engine_destroy(engine);
-        }
+        Dnnl.release(owned, stream, engine);
     }
 }
