@@ -79,10 +79,8 @@ class BenchCommand implements Callable<Integer> {
             + "GPUs with the CUDA build, worker threads on the CPU): images/s and scaling efficiency against 1.")
     List<Integer> devices;
 
-    @Option(names = "--engine", defaultValue = "auto", paramLabel = "auto|onednn|dl4j", description = "Inference "
-            + "engine of the alexnet4j models, as predict --engine: the oneDNN engine (compiled at each batch size's "
-            + "first forward pass, a warm-up one) or DL4J's output (default: ${DEFAULT-VALUE}).")
-    String engine;
+    @Mixin
+    EngineOption engine;
 
     @Option(names = "--json", description = "Print the results as JSON.")
     boolean json;
@@ -143,7 +141,7 @@ class BenchCommand implements Callable<Integer> {
                 if (towerNet == null && net.paramLayers().stream().anyMatch(l -> l.groups() == 2)) {
                     towerNet = net;
                 }
-                s = ModelBench.alexnet4j(net, cache, org.alexnet4j.infer.InferenceEngine.Kind.fromId(engine));
+                s = ModelBench.alexnet4j(net, cache, engine.kind());
                 if (scalingNet == null) {
                     scalingNet = net;
                 }

@@ -35,6 +35,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
+import static org.alexnet4j.runtime.Dnnl.check;
 import static org.bytedeco.dnnl.global.dnnl.*;
 
 /**
@@ -315,10 +316,9 @@ public final class OneDnnInference implements AutoCloseable {
         return dnnl_primitive_desc_query_md(pd, what, 0);
     }
 
-    /** A plain (or {@code any}) f32 descriptor. */
+    /** {@link Dnnl#desc}, owned by this engine. */
     private dnnl_memory_desc_t desc(long[] dims, int tag) {
-        dnnl_memory_desc_t md = new dnnl_memory_desc_t();
-        check(dnnl_memory_desc_init_by_tag(md, dims.length, dims, dnnl_f32, tag), "memory descriptor");
+        dnnl_memory_desc_t md = Dnnl.desc(dims, tag);
         owned.add(md);
         return md;
     }
@@ -422,10 +422,6 @@ public final class OneDnnInference implements AutoCloseable {
             pairs[i] = ((Mem) pairs[i]).memory();
         }
         return Dnnl.args(pairs);
-    }
-
-    private static void check(int status, String what) {
-        Dnnl.check(status, what);
     }
 
     /** Releases the primitives, memories and buffers (the engine cannot be used afterwards). */

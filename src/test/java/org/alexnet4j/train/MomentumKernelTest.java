@@ -1,6 +1,5 @@
 package org.alexnet4j.train;
 
-import org.alexnet4j.runtime.HostMemory;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -66,33 +65,23 @@ class MomentumKernelTest {
     }
 
     @Test
-    void theUpdaterGivesTheSameStepsWithTheKernelAndInDeviceSafeMode() {
-        INDArray[] fast = updaterSteps(false), safe = updaterSteps(true);
+    void theUpdaterGivesTheSameStepsWithTheKernelAndInDeviceSafeMode() throws Exception {
+        INDArray[] fast = updaterSteps(), safe = DeviceSafeTest.deviceSafe(MomentumKernelTest::updaterSteps);
         assertThat(bits(fast[0])).isEqualTo(bits(safe[0]));
         assertThat(bits(fast[1])).isEqualTo(bits(safe[1]));
     }
 
     /** Three updates through ClassicalMomentum's updater: the last update and the velocity. */
-    private static INDArray[] updaterSteps(boolean deviceSafe) {
-        String before = System.getProperty(HostMemory.DEVICE_SAFE);
-        System.setProperty(HostMemory.DEVICE_SAFE, String.valueOf(deviceSafe));
-        try {
-            Nd4j.getRandom().setSeed(11);
-            INDArray state = Nd4j.zeros(DataType.FLOAT, 1, 70_000);
-            var u = new ClassicalMomentum(0.01, 0.9).instantiate(state, true);
-            INDArray g = null;
-            for (int step = 0; step < 3; step++) {
-                g = Nd4j.randn(DataType.FLOAT, 1, 70_000);
-                u.applyUpdater(g, step, 0);
-            }
-            Map<String, INDArray> st = u.getState();
-            return new INDArray[]{g, st.get("V").dup()};
-        } finally {
-            if (before == null) {
-                System.clearProperty(HostMemory.DEVICE_SAFE);
-            } else {
-                System.setProperty(HostMemory.DEVICE_SAFE, before);
-            }
+    private static INDArray[] updaterSteps() {
+        Nd4j.getRandom().setSeed(11);
+        INDArray state = Nd4j.zeros(DataType.FLOAT, 1, 70_000);
+        var u = new ClassicalMomentum(0.01, 0.9).instantiate(state, true);
+        INDArray g = null;
+        for (int step = 0; step < 3; step++) {
+            g = Nd4j.randn(DataType.FLOAT, 1, 70_000);
+            u.applyUpdater(g, step, 0);
         }
+        Map<String, INDArray> st = u.getState();
+        return new INDArray[]{g, st.get("V").dup()};
     }
 }

@@ -9,12 +9,9 @@ import org.deeplearning4j.nn.workspace.ArrayType;
 import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.activations.impl.ActivationReLU;
-import org.nd4j.linalg.api.blas.params.MMulTranspose;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.ops.impl.reduce.Mmul;
-import org.nd4j.linalg.api.shape.Shape;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
@@ -46,11 +43,6 @@ public class FullyConnectedLayer extends DenseLayer {
                 && input.dataType() == DataType.FLOAT && dataType == DataType.FLOAT && input.size(1) == c.getNIn();
     }
 
-    /** The input as the matmul op takes it: itself when dense in 'c' order, else a dense copy. */
-    private INDArray denseInput() {
-        return input.ordering() == 'c' && Shape.hasDefaultStridesForShape(input) ? input : input.dup('c');
-    }
-
     @Override
     public INDArray activate(boolean training, LayerWorkspaceMgr workspaceMgr) {
         if (!fast()) {
@@ -59,7 +51,7 @@ public class FullyConnectedLayer extends DenseLayer {
         }
         long n = input.size(0), nIn = layerConf().getNIn(), nOut = layerConf().getNOut();
         INDArray w = getParamWithNoise(DefaultParamInitializer.WEIGHT_KEY, training, workspaceMgr);
-        INDArray x = denseInput();
+        INDArray x = MatmulOps.dense(input);
         INDArray out;
         if (n == 1 && !training) {
             INDArray z = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, DataType.FLOAT, new long[]{nOut, 1},
@@ -68,7 +60,7 @@ public class FullyConnectedLayer extends DenseLayer {
             out = z.reshape('c', 1, nOut);
         } else {
             out = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, DataType.FLOAT, new long[]{n, nOut}, 'c');
-            Nd4j.exec(new Mmul(x, w.transpose(), out, MMulTranspose.builder().transposeB(true).build()));
+            MatmulOps.forward(x, w, out);
         }
         if (hasBias()) {
             out.addiRowVector(getParamWithNoise(DefaultParamInitializer.BIAS_KEY, training, workspaceMgr));
@@ -85,24 +77,17 @@ public class FullyConnectedLayer extends DenseLayer {
         }
         INDArray w = getParamWithNoise(DefaultParamInitializer.WEIGHT_KEY, true, workspaceMgr);
         INDArray gradW = gradientViews.get(DefaultParamInitializer.WEIGHT_KEY);
-        INDArray x = denseInput();
+        INDArray x = MatmulOps.dense(input);
         INDArray eps = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, DataType.FLOAT, input.shape(), 'c');
         try (MemoryWorkspace ignored = workspaceMgr.notifyScopeBorrowed(ArrayType.BP_WORKING_MEM)) {
             INDArray delta = PLAIN_RELU.backprop(lastOutput, epsilon.castTo(DataType.FLOAT)).getFirst();
-            INDArray d = delta.ordering() == 'c' ? delta : delta.dup('c');
-            // dW [nIn, nOut] 'f' = (delta^T x) [nOut, nIn] 'c'
-            INDArray gradWt = gradW.transpose();
-            if (gradWt.ordering() == 'c' && Shape.hasDefaultStridesForShape(gradWt)) {
-                Nd4j.exec(new Mmul(d, x, gradWt, MMulTranspose.builder().transposeA(true).build()));
-            } else {
-                gradW.assign(x.transpose().mmul(d));
-            }
+            INDArray d = MatmulOps.dense(delta);
+            MatmulOps.weightGradient(d, x, gradW);
             if (hasBias()) {
                 INDArray gradB = gradientViews.get(DefaultParamInitializer.BIAS_KEY);
                 gradB.assign(d.sum(0).reshape(gradB.shape()));
             }
-            // dX [n, nIn] = delta [n, nOut] W^T [nOut, nIn] ('c' view of the weights)
-            Nd4j.exec(new Mmul(d, w.transpose(), eps, MMulTranspose.allFalse()));
+            MatmulOps.inputGradient(d, w, eps);
         }
         Gradient ret = new DefaultGradient();
         ret.gradientForVariable().put(DefaultParamInitializer.WEIGHT_KEY, gradW);

@@ -10,10 +10,6 @@ import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.ops.impl.reduce.Mmul;
-import org.nd4j.linalg.api.blas.params.MMulTranspose;
-import org.nd4j.linalg.api.shape.Shape;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * {@link FullyConnectedOutput}'s implementation: DL4J's output layer whose logits ({@code preOutput}), weight
@@ -34,10 +30,6 @@ public class FullyConnectedOutputLayer extends OutputLayer {
                 && input.size(1) == c.getNIn() && hasBias();
     }
 
-    private INDArray denseInput() {
-        return input.ordering() == 'c' && Shape.hasDefaultStridesForShape(input) ? input : input.dup('c');
-    }
-
     @Override
     protected INDArray preOutput(boolean training, LayerWorkspaceMgr workspaceMgr) {
         if (!fast()) {
@@ -46,7 +38,7 @@ public class FullyConnectedOutputLayer extends OutputLayer {
         INDArray w = getParamWithNoise(DefaultParamInitializer.WEIGHT_KEY, training, workspaceMgr);
         INDArray z = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, DataType.FLOAT,
                 new long[]{input.size(0), layerConf().getNOut()}, 'c');
-        Nd4j.exec(new Mmul(denseInput(), w.transpose(), z, MMulTranspose.builder().transposeB(true).build()));
+        MatmulOps.forward(MatmulOps.dense(input), w, z);
         z.addiRowVector(getParamWithNoise(DefaultParamInitializer.BIAS_KEY, training, workspaceMgr));
         return z;
     }
@@ -61,21 +53,14 @@ public class FullyConnectedOutputLayer extends OutputLayer {
         INDArray labels2d = getLabels2d(workspaceMgr, ArrayType.BP_WORKING_MEM);
         INDArray delta = layerConf().getLossFn().computeGradient(labels2d, preOut, layerConf().getActivationFn(),
                 maskArray);
-        INDArray d = delta.ordering() == 'c' && Shape.hasDefaultStridesForShape(delta) ? delta : delta.dup('c');
-        INDArray x = denseInput();
+        INDArray d = MatmulOps.dense(delta);
         INDArray gradW = gradientViews.get(DefaultParamInitializer.WEIGHT_KEY);
         INDArray gradB = gradientViews.get(DefaultParamInitializer.BIAS_KEY);
-        // dW [nIn, nOut] 'f' = (delta^T x) [nOut, nIn] 'c'
-        INDArray gradWt = gradW.transpose();
-        if (gradWt.ordering() == 'c' && Shape.hasDefaultStridesForShape(gradWt)) {
-            Nd4j.exec(new Mmul(d, x, gradWt, MMulTranspose.builder().transposeA(true).build()));
-        } else {
-            Nd4j.gemm(x, d, gradW, true, false, 1.0, 0.0);
-        }
+        MatmulOps.weightGradient(d, MatmulOps.dense(input), gradW);
         d.sum(gradB, 0);
         INDArray w = getParamWithNoise(DefaultParamInitializer.WEIGHT_KEY, true, workspaceMgr);
         INDArray eps = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, DataType.FLOAT, input.shape(), 'c');
-        Nd4j.exec(new Mmul(d, w.transpose(), eps, MMulTranspose.allFalse()));
+        MatmulOps.inputGradient(d, w, eps);
         Gradient g = new DefaultGradient();
         g.gradientForVariable().put(DefaultParamInitializer.WEIGHT_KEY, gradW);
         g.gradientForVariable().put(DefaultParamInitializer.BIAS_KEY, gradB);

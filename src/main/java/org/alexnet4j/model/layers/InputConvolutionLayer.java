@@ -12,7 +12,6 @@ import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.shape.Shape;
 import org.nd4j.linalg.api.ops.OpContext;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
@@ -115,8 +114,8 @@ public class InputConvolutionLayer extends ReluConvolutionLayer {
         INDArray gradW = gradientViews.get(ConvolutionParamInitializer.WEIGHT_KEY);
         INDArray gradB = gradientViews.get(ConvolutionParamInitializer.BIAS_KEY);
         try (MemoryWorkspace ignored = workspaceMgr.notifyScopeBorrowed(ArrayType.BP_WORKING_MEM)) {
-            INDArray delta = dense(PLAIN_RELU.backprop(lastOutput, epsilon.castTo(DataType.FLOAT)).getFirst());
-            INDArray x = dense(input);
+            INDArray delta = MatmulOps.dense(PLAIN_RELU.backprop(lastOutput, epsilon.castTo(DataType.FLOAT)).getFirst());
+            INDArray x = MatmulOps.dense(input);
             long[] key = OneDnnWeightGradient.key(x, delta, c.getKernelSize()[0], c.getStride()[0],
                     c.getPadding()[0]);
             if (weightGradient == null || !weightGradient.fits(key)) {
@@ -133,10 +132,6 @@ public class InputConvolutionLayer extends ReluConvolutionLayer {
         weightNoiseParams.clear();
         lastOutput = null;
         return new Pair<>(ret, null);
-    }
-
-    private static INDArray dense(INDArray a) {
-        return a.ordering() == 'c' && Shape.hasDefaultStridesForShape(a) ? a : a.dup('c');
     }
 
     @Override
