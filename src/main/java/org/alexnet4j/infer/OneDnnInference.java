@@ -61,6 +61,8 @@ public final class OneDnnInference implements AutoCloseable {
     private final List<Step> steps = new ArrayList<>();
     /** Everything native this engine owns, released by {@link #close()}. */
     private final List<Pointer> owned = new ArrayList<>();
+    /** The primitives' scratchpads, so that {@link #output} may run in any thread (see {@link Dnnl.Scratchpad}). */
+    private final Dnnl.Scratchpad scratchpad;
     private final dnnl_memory input;
     private final FloatPointer probabilities;
     private boolean closed;
@@ -114,6 +116,7 @@ public final class OneDnnInference implements AutoCloseable {
         this.batch = batch;
         check(dnnl_engine_create(engine, dnnl_cpu, 0), "engine");
         check(dnnl_stream_create(stream, engine, dnnl_stream_default_flags), "stream");
+        scratchpad = new Dnnl.Scratchpad(engine);
         try {
             int s = net.inputSize();
             dnnl_memory_desc_t inMd = desc(new long[]{batch, 3, s, s}, dnnl_nchw);
@@ -152,6 +155,7 @@ public final class OneDnnInference implements AutoCloseable {
             }
             Mem probs = softmax(cur);
             probabilities = probs.buffer();
+            scratchpad.allocate();
         } catch (RuntimeException | Error e) {
             close();
             throw e;
@@ -300,6 +304,7 @@ public final class OneDnnInference implements AutoCloseable {
         dnnl_primitive_attr attr = new dnnl_primitive_attr();
         check(dnnl_primitive_attr_create(attr), "attr");
         check(dnnl_primitive_attr_set_post_ops(attr, ops), "attr");
+        Dnnl.Scratchpad.userMode(attr);
         dnnl_post_ops_destroy(ops);
         owned.add(attr);
         return attr;
@@ -307,7 +312,8 @@ public final class OneDnnInference implements AutoCloseable {
 
     private dnnl_primitive_desc primitiveDesc(Pointer opDesc, dnnl_primitive_attr attr, String what) {
         dnnl_primitive_desc pd = new dnnl_primitive_desc();
-        check(dnnl_primitive_desc_create(pd, new const_dnnl_op_desc_t(opDesc), attr, engine, null), what);
+        check(dnnl_primitive_desc_create(pd, new const_dnnl_op_desc_t(opDesc), attr != null ? attr
+                : scratchpad.attr(), engine, null), what);
         owned.add(pd);
         return pd;
     }
@@ -373,7 +379,7 @@ public final class OneDnnInference implements AutoCloseable {
         }
         Mem dst = allocate(md);
         dnnl_primitive_desc pd = new dnnl_primitive_desc();
-        check(dnnl_reorder_primitive_desc_create(pd, src.desc(), engine, md, engine, null), "reorder");
+        check(dnnl_reorder_primitive_desc_create(pd, src.desc(), engine, md, engine, scratchpad.attr()), "reorder");
         owned.add(pd);
         step(pd, "reorder", DNNL_ARG_FROM, src, DNNL_ARG_TO, dst);
         return dst;
@@ -410,16 +416,17 @@ public final class OneDnnInference implements AutoCloseable {
         dnnl_primitive p = new dnnl_primitive();
         check(dnnl_primitive_create(p, pd), what);
         owned.add(p);
-        dnnl_exec_arg_t a = args(kindAndMem);
+        Object[] all = scratchpad.withScratchpad(pd, kindAndMem);
+        dnnl_exec_arg_t a = args(all);
         owned.add(a);
-        steps.add(new Step(p, a, kindAndMem.length / 2));
+        steps.add(new Step(p, a, all.length / 2));
     }
 
     /** {@link Dnnl#args} of pairs of argument kind and {@link Mem}. */
     private static dnnl_exec_arg_t args(Object... kindAndMem) {
         Object[] pairs = kindAndMem.clone();
         for (int i = 1; i < pairs.length; i += 2) {
-            pairs[i] = ((Mem) pairs[i]).memory();
+            pairs[i] = pairs[i] instanceof Mem m ? m.memory() : pairs[i];
         }
         return Dnnl.args(pairs);
     }
@@ -431,6 +438,9 @@ public final class OneDnnInference implements AutoCloseable {
             return;
         }
         closed = true;
+        if (scratchpad != null) {
+            scratchpad.release();
+        }
         Dnnl.release(owned, stream, engine);
     }
 }

@@ -1,6 +1,18 @@
 package org.alexnet4j.runtime;
 
+import org.bytedeco.dnnl.dnnl_engine;
+import org.bytedeco.dnnl.dnnl_exec_arg_t;
+import org.bytedeco.dnnl.dnnl_memory;
 import org.bytedeco.dnnl.dnnl_memory_desc_t;
+import org.bytedeco.dnnl.dnnl_primitive;
+import org.bytedeco.dnnl.dnnl_primitive_attr;
+import org.bytedeco.dnnl.dnnl_primitive_desc;
+import org.bytedeco.dnnl.dnnl_stream;
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.Pointer;
+
+import java.util.ArrayList;
+import java.util.List;
 
 import static org.bytedeco.dnnl.global.dnnl.*;
 
@@ -50,31 +62,132 @@ public final class Dnnl {
     }
 
     /** The argument array of a primitive's execution from pairs of argument kind ({@code DNNL_ARG_*}) and memory. */
-    public static org.bytedeco.dnnl.dnnl_exec_arg_t args(Object... kindAndMemory) {
+    public static dnnl_exec_arg_t args(Object... kindAndMemory) {
         int n = kindAndMemory.length / 2;
-        org.bytedeco.dnnl.dnnl_exec_arg_t a = new org.bytedeco.dnnl.dnnl_exec_arg_t(n);
+        dnnl_exec_arg_t a = new dnnl_exec_arg_t(n);
         for (int i = 0; i < n; i++) {
             a.position(i).arg((Integer) kindAndMemory[2 * i])
-                    .memory((org.bytedeco.dnnl.dnnl_memory) kindAndMemory[2 * i + 1]);
+                    .memory((dnnl_memory) kindAndMemory[2 * i + 1]);
         }
         return a.position(0);
+    }
+
+    /**
+     * The scratchpads of one owner's primitives (an inference engine, a layer's weight gradient), which run one after
+     * another and never at once: every primitive descriptor is made with {@link #attr()} (or an attribute passed
+     * through {@link #userMode}), so that its scratchpad is memory given at execution ({@link #memoryFor}), one
+     * buffer of the largest size for all ({@link #allocate}).
+     *
+     * <p>Why: in oneDNN's default (library) mode, as JavaCPP builds 2.5 (concurrent execution off), some
+     * implementations share the creating thread's global scratchpad, and "executing primitives in a different thread
+     * than the one they were created in will result in segmentation fault" (oneDNN's guide, "Primitive Attributes:
+     * Scratchpad"). A network's layers run in whatever thread trains them: a new ParallelWrapper worker per fit, a
+     * Spark task. Measured: conv1's backward-weights in plain layouts (oneDNN's {@code gemm:jit}, a 4.4 MB im2col
+     * scratchpad) made in one thread and run in another crashed the JVM in im2col; in user mode it gives the
+     * creating thread's result bit for bit.
+     */
+    public static final class Scratchpad {
+        private final dnnl_engine engine;
+        private final dnnl_primitive_attr attr = new dnnl_primitive_attr();
+        private final List<dnnl_memory> memories = new ArrayList<>();
+        private long bytes;
+        private BytePointer buffer;
+
+        /** Scratchpads on {@code engine} (created before any {@link #memoryFor} call). */
+        public Scratchpad(dnnl_engine engine) {
+            this.engine = engine;
+            check(dnnl_primitive_attr_create(attr), "attribute");
+            userMode(attr);
+        }
+
+        /** Sets the user scratchpad mode on {@code attr} (for attributes with post-ops of their own). */
+        public static dnnl_primitive_attr userMode(dnnl_primitive_attr attr) {
+            check(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user), "scratchpad mode");
+            return attr;
+        }
+
+        /** A plain attribute in user scratchpad mode, for every primitive descriptor without post-ops. */
+        public dnnl_primitive_attr attr() {
+            return attr;
+        }
+
+        /**
+         * The scratchpad memory of a primitive made from {@code pd}, or null when it needs none; its buffer is
+         * attached by {@link #allocate}, which must come before the first execution.
+         */
+        public dnnl_memory memoryFor(dnnl_primitive_desc pd) {
+            dnnl_memory_desc_t md = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
+            long size = md == null || md.isNull() ? 0 : dnnl_memory_desc_get_size(md);
+            if (size == 0) {
+                return null;
+            }
+            dnnl_memory m = new dnnl_memory();
+            check(dnnl_memory_create(m, md, engine, (Pointer) null), "scratchpad memory");
+            memories.add(m);
+            bytes = Math.max(bytes, size);
+            return m;
+        }
+
+        /** {@code kindAndMemory} (argument kinds and memories) with the scratchpad of {@code pd}'s primitive added. */
+        public Object[] withScratchpad(dnnl_primitive_desc pd, Object... kindAndMemory) {
+            dnnl_memory m = memoryFor(pd);
+            if (m == null) {
+                return kindAndMemory;
+            }
+            Object[] all = java.util.Arrays.copyOf(kindAndMemory, kindAndMemory.length + 2);
+            all[kindAndMemory.length] = DNNL_ARG_SCRATCHPAD;
+            all[kindAndMemory.length + 1] = m;
+            return all;
+        }
+
+        /** Allocates the one buffer (the largest scratchpad asked for) and attaches it to every scratchpad memory. */
+        public void allocate() {
+            if (buffer != null) {
+                throw new IllegalStateException("scratchpad already allocated");
+            }
+            buffer = new BytePointer(Math.max(1, bytes));
+            for (dnnl_memory m : memories) {
+                check(dnnl_memory_set_data_handle(m, buffer), "scratchpad memory");
+            }
+        }
+
+        /** Bytes of the shared buffer. */
+        public long bytes() {
+            return bytes;
+        }
+
+        /** Destroys the scratchpad memories and the attribute and frees the buffer. */
+        public void release() {
+            for (dnnl_memory m : memories) {
+                dnnl_memory_destroy(m);
+            }
+            memories.clear();
+            if (!attr.isNull()) {
+                dnnl_primitive_attr_destroy(attr);
+                attr.setNull();
+            }
+            if (buffer != null) {
+                buffer.close();
+                buffer = null;
+            }
+        }
     }
 
     /**
      * Destroys what one user of oneDNN created, newest first (primitives, memories, primitive descriptors and
      * attributes through oneDNN; buffers and descriptors through JavaCPP), then its stream and engine.
      */
-    public static void release(java.util.List<org.bytedeco.javacpp.Pointer> owned, org.bytedeco.dnnl.dnnl_stream stream,
-                               org.bytedeco.dnnl.dnnl_engine engine) {
+    public static void release(List<Pointer> owned, dnnl_stream stream,
+                               dnnl_engine engine) {
         for (int i = owned.size() - 1; i >= 0; i--) {
-            org.bytedeco.javacpp.Pointer p = owned.get(i);
-            if (p instanceof org.bytedeco.dnnl.dnnl_primitive prim) {
+            Pointer p = owned.get(i);
+            if (p instanceof dnnl_primitive prim) {
                 dnnl_primitive_destroy(prim);
-            } else if (p instanceof org.bytedeco.dnnl.dnnl_memory m) {
+            } else if (p instanceof dnnl_memory m) {
                 dnnl_memory_destroy(m);
-            } else if (p instanceof org.bytedeco.dnnl.dnnl_primitive_desc pd) {
+            } else if (p instanceof dnnl_primitive_desc pd) {
                 dnnl_primitive_desc_destroy(pd);
-            } else if (p instanceof org.bytedeco.dnnl.dnnl_primitive_attr attr) {
+            } else if (p instanceof dnnl_primitive_attr attr) {
                 dnnl_primitive_attr_destroy(attr);
             } else {
                 p.close();

@@ -102,6 +102,29 @@ class OneDnnInferenceTest {
     }
 
     @Test
+    void anEngineCompiledInOneThreadRunsInOthers() throws Exception {
+        // as eval or a server may use it: each primitive takes its scratchpad from the engine, not from the thread
+        for (AlexNet net : new AlexNet[]{AlexNet.builder(Variant.PAPER).width(0.25).numClasses(10).seed(4).build(),
+                AlexNet.builder(Variant.PAPER).seed(3).build()}) {
+            ComputationGraph g = graph(net);
+            java.util.concurrent.ExecutorService maker = java.util.concurrent.Executors.newSingleThreadExecutor();
+            OneDnnInference e = maker.submit(() -> OneDnnInference.compile(net, g, 2)).get();
+            maker.shutdown();
+            try (e) {
+                for (int round = 0; round < 2; round++) {
+                    INDArray x = input(net, 2, 20 + round);
+                    java.util.concurrent.ExecutorService other = java.util.concurrent.Executors
+                            .newSingleThreadExecutor();
+                    INDArray got = other.submit(() -> e.output(x)).get();
+                    other.shutdown();
+                    assertThat(logitError(got, g.outputSingle(false, x))).as("%s, round %d", net, round)
+                            .isLessThan(2e-5);
+                }
+            }
+        }
+    }
+
+    @Test
     void theEnginePadsShortBatchesAndSplitsLongOnes() {
         AlexNet net = AlexNet.builder(Variant.PAPER).width(0.25).numClasses(10).seed(3).build();
         ComputationGraph g = graph(net);

@@ -11,6 +11,7 @@ import org.bytedeco.dnnl.dnnl_memory_desc_t;
 import org.bytedeco.dnnl.dnnl_primitive;
 import org.bytedeco.dnnl.dnnl_primitive_desc;
 import org.bytedeco.dnnl.dnnl_stream;
+import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.Pointer;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -34,18 +35,22 @@ import static org.bytedeco.dnnl.global.dnnl.*;
  * gradient back to OIHW) are made once per input shape.
  *
  * <p>It reads and writes the arrays' memory in place, so it runs where {@link HostMemory#direct()} and the natives
- * load; {@link #available()} says so, and the layer takes libnd4j's op otherwise.
+ * load; {@link #available()} says so, and the layer takes libnd4j's op otherwise. Its primitives take their
+ * scratchpad from {@link Dnnl.Scratchpad}, so that it can run in threads other than the one that made it (a layer
+ * trains in whichever thread ParallelWrapper or Spark gives it), one call at a time.
  */
 final class OneDnnWeightGradient implements AutoCloseable {
     private final long[] key;
     private final dnnl_engine engine = new dnnl_engine();
     private final dnnl_stream stream = new dnnl_stream();
+    private final Dnnl.Scratchpad scratchpad = new Dnnl.Scratchpad(engine);
     private final List<Pointer> owned = new ArrayList<>();
     private final List<Runnable> steps = new ArrayList<>();
     private final dnnl_memory src;
     private final dnnl_memory diffDst;
     private final dnnl_memory diffWeights;
     private final dnnl_memory diffBias;
+    private String implementation;
 
     /** Whether this can run here: the natives load and Java may touch ND4J's memory. */
     static boolean available() {
@@ -58,6 +63,21 @@ final class OneDnnWeightGradient implements AutoCloseable {
                 s, p};
     }
 
+    /** oneDNN's name of the backward-weights implementation it chose (as {@code jit:avx512_common}). */
+    String implementation() {
+        return implementation;
+    }
+
+    private static String implementationOf(dnnl_primitive_desc pd) {
+        org.bytedeco.javacpp.PointerPointer<BytePointer> name = new org.bytedeco.javacpp.PointerPointer<>(1);
+        try {
+            check(dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, name), "implementation name");
+            return name.get(BytePointer.class, 0).getString();
+        } finally {
+            name.close();
+        }
+    }
+
     boolean fits(long[] other) {
         return Arrays.equals(key, other);
     }
@@ -68,6 +88,14 @@ final class OneDnnWeightGradient implements AutoCloseable {
      * padding follow from the output size, as DL4J's truncating convolution mode gives them).
      */
     OneDnnWeightGradient(long[] key) {
+        this(key, false);
+    }
+
+    /**
+     * As above; with {@code plainLayouts} the kernel works on NCHW and OIHW as given instead of the blocked layouts it
+     * prefers (oneDNN then takes its GEMM implementation, whose library-mode scratchpad is per thread: a test case).
+     */
+    OneDnnWeightGradient(long[] key, boolean plainLayouts) {
         this.key = key.clone();
         long n = key[0], c = key[1], h = key[2], w = key[3], o = key[4], oh = key[5], ow = key[6];
         int k = (int) key[7], s = (int) key[8], p = (int) key[9];
@@ -83,15 +111,19 @@ final class OneDnnWeightGradient implements AutoCloseable {
                     own(desc(bDims, dnnl_x)), own(desc(dstDims, dnnl_format_tag_any)), strides, padL, padRB),
                     "forward descriptor");
             dnnl_primitive_desc fwdPd = own(new dnnl_primitive_desc());
-            check(dnnl_primitive_desc_create(fwdPd, new const_dnnl_op_desc_t(fwd), null, engine, null), "forward");
+            check(dnnl_primitive_desc_create(fwdPd, new const_dnnl_op_desc_t(fwd), scratchpad.attr(), engine, null),
+                    "forward");
+            int dataTag = plainLayouts ? dnnl_nchw : dnnl_format_tag_any;
+            int weightTag = plainLayouts ? dnnl_oihw : dnnl_format_tag_any;
             dnnl_convolution_desc_t bwd = own(new dnnl_convolution_desc_t());
             check(dnnl_convolution_backward_weights_desc_init(bwd, dnnl_convolution_direct,
-                    own(desc(srcDims, dnnl_format_tag_any)), own(desc(wDims, dnnl_format_tag_any)),
-                    own(desc(bDims, dnnl_x)), own(desc(dstDims, dnnl_format_tag_any)), strides, padL, padRB),
+                    own(desc(srcDims, dataTag)), own(desc(wDims, weightTag)),
+                    own(desc(bDims, dnnl_x)), own(desc(dstDims, dataTag)), strides, padL, padRB),
                     "backward-weights descriptor");
             dnnl_primitive_desc pd = own(new dnnl_primitive_desc());
-            check(dnnl_primitive_desc_create(pd, new const_dnnl_op_desc_t(bwd), null, engine, fwdPd),
+            check(dnnl_primitive_desc_create(pd, new const_dnnl_op_desc_t(bwd), scratchpad.attr(), engine, fwdPd),
                     "backward-weights");
+            implementation = implementationOf(pd);
             // the user's arrays (NCHW, OIHW, bias) get their data handles at each call
             dnnl_memory_desc_t srcMd = own(desc(srcDims, dnnl_nchw)), dstMd = own(desc(dstDims, dnnl_nchw));
             src = userMemory(srcMd);
@@ -108,6 +140,7 @@ final class OneDnnWeightGradient implements AutoCloseable {
             if (!wPlain) {
                 reorder(wK, wMd, diffWeights, own(desc(wDims, dnnl_oihw)));
             }
+            scratchpad.allocate();
         } catch (RuntimeException | Error e) {
             close();
             throw e;
@@ -136,6 +169,8 @@ final class OneDnnWeightGradient implements AutoCloseable {
         check(dnnl_stream_wait(stream), "wait");
         java.lang.ref.Reference.reachabilityFence(x);
         java.lang.ref.Reference.reachabilityFence(delta);
+        java.lang.ref.Reference.reachabilityFence(gradW);
+        java.lang.ref.Reference.reachabilityFence(gradB);
     }
 
     private <T extends Pointer> T own(T p) {
@@ -168,21 +203,23 @@ final class OneDnnWeightGradient implements AutoCloseable {
 
     private void reorder(dnnl_memory from, dnnl_memory_desc_t fromMd, dnnl_memory to, dnnl_memory_desc_t toMd) {
         dnnl_primitive_desc pd = own(new dnnl_primitive_desc());
-        check(dnnl_reorder_primitive_desc_create(pd, fromMd, engine, toMd, engine, null), "reorder");
+        check(dnnl_reorder_primitive_desc_create(pd, fromMd, engine, toMd, engine, scratchpad.attr()), "reorder");
         execute(pd, DNNL_ARG_FROM, from, DNNL_ARG_TO, to);
     }
 
     private void execute(dnnl_primitive_desc pd, Object... kindAndMemory) {
         dnnl_primitive p = own(new dnnl_primitive());
         check(dnnl_primitive_create(p, pd), "primitive");
-        int count = kindAndMemory.length / 2;
-        dnnl_exec_arg_t args = own(Dnnl.args(kindAndMemory));
+        Object[] all = scratchpad.withScratchpad(pd, kindAndMemory);
+        int count = all.length / 2;
+        dnnl_exec_arg_t args = own(Dnnl.args(all));
         steps.add(() -> check(dnnl_primitive_execute(p, stream, count, args), "execute"));
     }
 
     @Override
     public void close() {
         steps.clear();
+        scratchpad.release();
         Dnnl.release(owned, stream, engine);
     }
 }
