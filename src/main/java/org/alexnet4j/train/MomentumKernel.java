@@ -59,5 +59,8 @@ final class MomentumKernel {
             vb.put(from, vs, 0, len);
             gb.put(from, gs, 0, len);
         });
+        // the buffers do not hold the arrays: keep them (and their memory) alive until the pass is done
+        java.lang.ref.Reference.reachabilityFence(g);
+        java.lang.ref.Reference.reachabilityFence(v);
     }
 }

@@ -85,6 +85,7 @@ final class LrnKernel {
             }
             scratch.store(ys, ob, gout, e, from, len);
         });
+        fence(x, out);
     }
 
     /** {@code dx = d lrn(x) / dx * g}; all three arrays share one shape, each has its own geometry. */
@@ -125,6 +126,7 @@ final class LrnKernel {
             }
             scratch.store(out, db, gdx, e, from, len);
         });
+        fence(x, g, dx);
     }
 
     /** The LRN constants in float, with the exponent's fast path. */
@@ -213,6 +215,15 @@ final class LrnKernel {
             int e = item / runs, from = (item % runs) * len;
             block.run(SCRATCH.get(), e, from, Math.min(len, g.pixels - from));
         });
+    }
+
+    /**
+     * Keeps the arrays, and so their memory, alive until the kernel is done: a buffer made from an address does not
+     * hold the array, and a dense copy made for the kernel is referenced nowhere else (ND4J frees an unreachable
+     * array's memory).
+     */
+    private static void fence(INDArray... arrays) {
+        java.lang.ref.Reference.reachabilityFence(arrays);
     }
 
     private static FloatBuffer buffer(INDArray a, Geometry g) {

@@ -59,6 +59,9 @@ final class SpaceToDepth {
             }
             dst.put(e * outImage, o, 0, outImage);
         });
+        // the buffers do not hold the arrays: keep them (and a dense copy made above) alive until the copy is done
+        java.lang.ref.Reference.reachabilityFence(in);
+        java.lang.ref.Reference.reachabilityFence(out);
     }
 
     /** The device-safe twin: the canvas as an ND4J array, rearranged by reshape and permute. */
