@@ -50,7 +50,7 @@ final class OneDnnWeightGradient implements AutoCloseable {
     private final dnnl_memory diffDst;
     private final dnnl_memory diffWeights;
     private final dnnl_memory diffBias;
-    private String implementation;
+    private final String implementation;
 
     /** Whether this can run here: the natives load and Java may touch ND4J's memory. */
     static boolean available() {
