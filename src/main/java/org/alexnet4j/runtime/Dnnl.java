@@ -12,6 +12,7 @@ import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.Pointer;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 import static org.bytedeco.dnnl.global.dnnl.*;
@@ -75,8 +76,8 @@ public final class Dnnl {
     /**
      * The scratchpads of one owner's primitives (an inference engine, a layer's weight gradient), which run one after
      * another and never at once: every primitive descriptor is made with {@link #attr()} (or an attribute passed
-     * through {@link #userMode}), so that its scratchpad is memory given at execution ({@link #memoryFor}), one
-     * buffer of the largest size for all ({@link #allocate}).
+     * through {@link #userMode}), so that its scratchpad is memory given at execution ({@link #withScratchpad}),
+     * one buffer of the largest size for all ({@link #allocate}).
      *
      * <p>Why: in oneDNN's default (library) mode, as JavaCPP builds 2.5 (concurrent execution off), some
      * implementations share the creating thread's global scratchpad, and "executing primitives in a different thread
@@ -93,7 +94,7 @@ public final class Dnnl {
         private long bytes;
         private BytePointer buffer;
 
-        /** Scratchpads on {@code engine} (created before any {@link #memoryFor} call). */
+        /** Scratchpads on {@code engine} (created before any {@link #withScratchpad} call). */
         public Scratchpad(dnnl_engine engine) {
             this.engine = engine;
             check(dnnl_primitive_attr_create(attr), "attribute");
@@ -115,7 +116,7 @@ public final class Dnnl {
          * The scratchpad memory of a primitive made from {@code pd}, or null when it needs none; its buffer is
          * attached by {@link #allocate}, which must come before the first execution.
          */
-        public dnnl_memory memoryFor(dnnl_primitive_desc pd) {
+        private dnnl_memory memoryFor(dnnl_primitive_desc pd) {
             dnnl_memory_desc_t md = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
             long size = md == null || md.isNull() ? 0 : dnnl_memory_desc_get_size(md);
             if (size == 0) {
@@ -134,7 +135,7 @@ public final class Dnnl {
             if (m == null) {
                 return kindAndMemory;
             }
-            Object[] all = java.util.Arrays.copyOf(kindAndMemory, kindAndMemory.length + 2);
+            Object[] all = Arrays.copyOf(kindAndMemory, kindAndMemory.length + 2);
             all[kindAndMemory.length] = DNNL_ARG_SCRATCHPAD;
             all[kindAndMemory.length + 1] = m;
             return all;
@@ -149,11 +150,6 @@ public final class Dnnl {
             for (dnnl_memory m : memories) {
                 check(dnnl_memory_set_data_handle(m, buffer), "scratchpad memory");
             }
-        }
-
-        /** Bytes of the shared buffer. */
-        public long bytes() {
-            return bytes;
         }
 
         /** Destroys the scratchpad memories and the attribute and frees the buffer. */
