@@ -1,6 +1,7 @@
 package org.alexnet4j.infer;
 
 import org.alexnet4j.model.AlexNet;
+import org.alexnet4j.model.NetSpec;
 import org.alexnet4j.model.Padding;
 import org.alexnet4j.model.ParamLayer;
 import org.alexnet4j.model.Pooling;
@@ -127,7 +128,7 @@ public final class OneDnnInference implements AutoCloseable {
             int channels = 3;
             int spatial = s;
             boolean first = true;
-            for (AlexNet.ConvBlock block : net.convBlocks()) {
+            for (NetSpec.ConvBlock block : net.convBlocks()) {
                 ParamLayer l = block.layer();
                 int k = l.kernel(), stride = block.stride(), pad = block.pad();
                 int padR = pad + (first ? net.inputOverhang() : 0);

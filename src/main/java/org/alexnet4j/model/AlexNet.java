@@ -397,7 +397,7 @@ public final class AlexNet {
 
     private List<ParamLayer> describeParams() {
         List<ParamLayer> out = new ArrayList<>();
-        for (ConvBlock b : describeBlocks()) {
+        for (NetSpec.ConvBlock b : describeBlocks()) {
             out.add(b.layer());
         }
         int spatial = inputSize + overhang();
@@ -417,8 +417,8 @@ public final class AlexNet {
         return out;
     }
 
-    private List<ConvBlock> describeBlocks() {
-        List<ConvBlock> out = new ArrayList<>();
+    private List<NetSpec.ConvBlock> describeBlocks() {
+        List<NetSpec.ConvBlock> out = new ArrayList<>();
         int towers = grouped ? 2 : 1;
         int inChannels = 3;
         int spatial = inputSize + overhang();
@@ -435,7 +435,7 @@ public final class AlexNet {
             boolean norm = d.lrn && lrn;
             int lrnGroups = norm ? (variant == Variant.CAFFE ? 1 : n) : 0;
             int poolPadding = d.pool && variant == Variant.CAFFE ? caffeExtraRows(spatial) : 0;
-            out.add(new ConvBlock(layer, d.stride, d.pad, lrnGroups, d.pool, poolPadding));
+            out.add(new NetSpec.ConvBlock(layer, d.stride, d.pad, lrnGroups, d.pool, poolPadding));
             if (d.pool) {
                 spatial = pooledSize(spatial);
             }
@@ -444,24 +444,28 @@ public final class AlexNet {
         return out;
     }
 
-    /**
-     * One convolution block as the network computes it (for exporters: ONNX): the convolution (ReLU follows), then
-     * optionally LRN and pooling.
-     *
-     * @param layer       the convolution in PyTorch's terms
-     * @param stride      its stride
-     * @param pad         its zero (or, with {@link Padding#EDGE}, edge) padding on every side
-     * @param lrnGroups   0 for no LRN; else the number of channel blocks LRN runs in separately (2: the paper's
-     *                    per-tower LRN; 1: across all channels)
-     * @param pool        whether pooling ({@link #poolWindow()}, stride 2) follows
-     * @param poolPadding bottom/right padding before the pooling that gives Caffe's rounded-up size (0 elsewhere)
-     */
-    public record ConvBlock(ParamLayer layer, int stride, int pad, int lrnGroups, boolean pool, int poolPadding) {
+    /** The five convolution blocks, in order. */
+    public List<NetSpec.ConvBlock> convBlocks() {
+        return describeBlocks();
     }
 
-    /** The five convolution blocks, in order. */
-    public List<ConvBlock> convBlocks() {
-        return describeBlocks();
+    /**
+     * The network as it computes, without DL4J types: what the exporters and the engines (oneDNN, CUDA) read. Each
+     * parameter layer's initialisation is the one the graph's layers declare.
+     */
+    public NetSpec spec() {
+        List<ParamLayer> params = paramLayers();
+        Map<String, NetSpec.Init> init = new LinkedHashMap<>();
+        for (int i = 0; i < convs.size(); i++) {
+            init.put(params.get(i).name(), new NetSpec.Init(INIT_STD, convs.get(i).bias));
+        }
+        double fcStd = variant == Variant.CAFFE ? CAFFE_FC_STD : INIT_STD;
+        init.put("fc6", new NetSpec.Init(fcStd, hiddenBias()));
+        init.put("fc7", new NetSpec.Init(fcStd, hiddenBias()));
+        init.put(OUTPUT, new NetSpec.Init(INIT_STD, 0.0));
+        return new NetSpec(variant.id(), inputSize, overhang(), padding == Padding.EDGE, describeBlocks(),
+                params.subList(convs.size(), params.size()), poolWindow(), pooling == Pooling.MAX, lrnK(),
+                (int) LRN_N, lrnAlpha(), LRN_BETA, dropout, variant == Variant.TORCHVISION, init);
     }
 
     /** LRN's k (2 for the paper, 1 for Caffe). */

@@ -13,6 +13,7 @@ import onnx.Onnx.TensorShapeProto;
 import onnx.Onnx.TypeProto;
 import onnx.Onnx.ValueInfoProto;
 import org.alexnet4j.model.AlexNet;
+import org.alexnet4j.model.NetSpec;
 import org.alexnet4j.model.Padding;
 import org.alexnet4j.model.ParamLayer;
 import org.alexnet4j.model.Pooling;
@@ -153,7 +154,7 @@ public final class OnnxExport {
                 overhang = 0;
             }
             boolean first = true;
-            for (AlexNet.ConvBlock block : net.convBlocks()) {
+            for (NetSpec.ConvBlock block : net.convBlocks()) {
                 ParamLayer l = block.layer();
                 String name = l.name();
                 int p = block.pad();

@@ -1,0 +1,57 @@
+package org.alexnet4j.weights;
+
+import org.alexnet4j.cuda.AlexNetEngine;
+import org.alexnet4j.model.AlexNet;
+import org.alexnet4j.model.ParamLayer;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Moves parameters between a DL4J graph and an {@link AlexNetEngine} (the CUDA engine, or its CPU reference) through
+ * PyTorch's layout ({@link TorchLayout}), so that a checkpoint, a weight file or a published net runs on the engine,
+ * and what the engine learned goes back into the project's own checkpoint format.
+ */
+public final class EngineWeights {
+
+    private EngineWeights() {
+    }
+
+    /** Copies every parameter of {@code graph} into {@code engine}. */
+    public static void toEngine(ComputationGraph graph, AlexNet net, AlexNetEngine engine) {
+        Map<String, NpyArray> arrays = TorchLayout.export(graph, net);
+        for (ParamLayer l : net.paramLayers()) {
+            String k = TorchLayout.key(net, l);
+            engine.setParameters(l.name(), arrays.get(k + ".weight").data(), arrays.get(k + ".bias").data());
+        }
+    }
+
+    /** Copies every parameter of {@code engine} into {@code graph}. */
+    public static void toGraph(AlexNetEngine engine, AlexNet net, ComputationGraph graph) {
+        TorchLayout.load(graph, net, arrays(engine, net, false));
+    }
+
+    /** The engine's parameters (or, with {@code velocity}, its momentum state) as PyTorch-layout arrays. */
+    public static Map<String, NpyArray> arrays(AlexNetEngine engine, AlexNet net, boolean velocity) {
+        Map<String, NpyArray> out = new LinkedHashMap<>();
+        for (ParamLayer l : net.paramLayers()) {
+            float[][] wb = velocity ? engine.velocity(l.name()) : engine.parameters(l.name());
+            String k = TorchLayout.key(net, l);
+            out.put(k + ".weight", NpyArray.float32(l.weightShape(), wb[0]));
+            out.put(k + ".bias", NpyArray.float32(new long[]{l.outChannels()}, wb[1]));
+        }
+        return out;
+    }
+
+    /**
+     * A flat vector laid out as the graph's parameters (gradients or updater state share that layout) in PyTorch
+     * layout, by logical layer: reads {@code flat} through a copy of {@code graph}'s parameter views.
+     */
+    public static Map<String, NpyArray> asTorch(ComputationGraph graph, AlexNet net, INDArray flat) {
+        ComputationGraph copy = graph.clone();
+        copy.setParams(flat.dup().reshape(1, flat.length()));
+        return TorchLayout.export(copy, net);
+    }
+}
