@@ -64,7 +64,7 @@ public final class Dl4jReference {
         graph.setInputs(x);
         graph.setLabels(y);
         graph.computeGradientAndScore();
-        double loss = graph.score() - regularisation(graph, net, update.weightDecay());
+        double loss = crossEntropy(logits, labels, classes);
         // DL4J's backward pass gives the gradient of the summed loss; its updater divides by the batch size
         // (miniBatch), so the gradient of the mean loss, the engine's, is that over the batch size
         Map<String, float[][]> gradients = byLayer(net, EngineWeights.asTorch(graph, net,
@@ -100,20 +100,21 @@ public final class Dl4jReference {
         return h.mmul(w).addiRowVector(b).castTo(DataType.FLOAT).data().asFloat();
     }
 
-    /** DL4J's score includes 0.5 * l2 * ||W||^2 per weight array; the engine reports the loss alone. */
-    private static double regularisation(ComputationGraph graph, AlexNet net, double l2) {
-        if (l2 == 0) {
-            return 0;
-        }
-        double sum = 0;
-        for (NpyArray a : TorchLayout.export(graph, net).values()) {
-            if (a.shape().length > 1) {
-                for (float v : a.data()) {
-                    sum += (double) v * v;
-                }
+    /** The mean cross-entropy of the logits, in double (DL4J's score adds its regularisation terms). */
+    private static double crossEntropy(float[] logits, int[] labels, int classes) {
+        double total = 0;
+        for (int r = 0; r < labels.length; r++) {
+            double max = Double.NEGATIVE_INFINITY;
+            for (int j = 0; j < classes; j++) {
+                max = Math.max(max, logits[r * classes + j]);
             }
+            double sum = 0;
+            for (int j = 0; j < classes; j++) {
+                sum += Math.exp(logits[r * classes + j] - max);
+            }
+            total += max + Math.log(sum) - logits[r * classes + labels[r]];
         }
-        return 0.5 * l2 * sum;
+        return total / labels.length;
     }
 
     private static Map<String, float[][]> byLayer(AlexNet net, Map<String, NpyArray> arrays) {

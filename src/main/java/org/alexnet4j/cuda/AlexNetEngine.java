@@ -112,7 +112,10 @@ public final class AlexNetEngine implements AutoCloseable {
     private final Map<String, Param> params = new LinkedHashMap<>();
     private final List<Block> blocks = new ArrayList<>();
     private final List<Dense> dense = new ArrayList<>();
-    private final Ops.Buffer image, paddedImage, onehot, probs, dLogits, scratch;
+    private final Ops.Buffer[] images = new Ops.Buffer[2];
+    private final Ops.Buffer paddedImage, onehot, probs, dLogits, scratch;
+    private int slot;
+    private boolean slotUsed;
     private final int classes;
     private final float[] onehotHost;
     private long steps;
@@ -139,10 +142,12 @@ public final class AlexNetEngine implements AutoCloseable {
         this.lrn = new Ops.Lrn(spec.lrnSize(), spec.lrnK(), spec.lrnAlpha(), spec.lrnBeta());
         this.pool = new Ops.Pool(spec.poolWindow(), NetSpec.POOL_STRIDE, spec.maxPooling());
         int n = maxBatch;
-        image = ops.alloc((long) n * 3 * imageSide * imageSide, "input images");
+        // two input buffers: the next batch is copied in while the previous step still runs
+        images[0] = ops.alloc((long) n * 3 * imageSide * imageSide, "input images");
+        images[1] = ops.alloc((long) n * 3 * imageSide * imageSide, "input images");
         int side = imageSide + spec.inputOverhang();
         paddedImage = spec.inputOverhang() > 0 ? ops.alloc((long) n * 3 * side * side, "padded images") : null;
-        Ops.Buffer current = paddedImage != null ? paddedImage : image;
+        Ops.Buffer current = paddedImage != null ? paddedImage : images[0];
         Ops.Buffer currentGrad = null;
         int channels = 3;
         boolean first = true;
@@ -344,7 +349,10 @@ public final class AlexNetEngine implements AutoCloseable {
         return out;
     }
 
-    /** Runs the forward pass and leaves the logits on the device (timing without a copy back). */
+    /**
+     * Runs the forward pass and leaves the logits on the device (timing without a copy back); {@code null} images
+     * run the batch already on the device again. {@link #step} takes {@code null} images the same way.
+     */
     public void forwardOnly(float[] images, int n) {
         forward(images, n, false);
     }
@@ -402,16 +410,32 @@ public final class AlexNetEngine implements AutoCloseable {
 
     // ------------------------------------------------------------------------------------------------------------
 
-    private void forward(float[] images, int n, boolean training) {
+    private void forward(float[] input, int n, boolean training) {
         checkBatch(n);
         long imageCount = (long) n * 3 * imageSide * imageSide;
-        if (images.length < imageCount) {
-            throw new IllegalArgumentException("images hold " + images.length + " floats, " + n + " images of 3x"
+        if (input == null) {
+            // the batch already on the device again (timing without the host's copy, as PyTorch benchmarks do)
+            if (!slotUsed) {
+                throw new IllegalStateException("no batch has been uploaded yet");
+            }
+        } else if (input.length < imageCount) {
+            throw new IllegalArgumentException("images hold " + input.length + " floats, " + n + " images of 3x"
                     + imageSide + "x" + imageSide + " need " + imageCount);
         }
-        ops.upload(images, (int) imageCount, image);
+        if (input != null) {
+            if (slotUsed) {
+                // everything that reads the previous batch has been enqueued: its buffer may be refilled after that
+                ops.release(images[slot]);
+                slot = 1 - slot;
+            }
+            slotUsed = true;
+            ops.uploadInput(input, (int) imageCount, images[slot]);
+        }
+        Ops.Buffer image = images[slot];
         if (paddedImage != null) {
             ops.padBottomRight(new Ops.Shape(n, 3, imageSide, imageSide), spec.inputOverhang(), image, paddedImage);
+        } else {
+            blocks.get(0).input = image;
         }
         for (Block b : blocks) {
             Ops.Conv c = b.conv;

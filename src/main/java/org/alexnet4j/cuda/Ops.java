@@ -21,6 +21,18 @@ public interface Ops extends AutoCloseable {
     /** Copies {@code count} floats from the host to {@code dst} (through pinned memory on CUDA). */
     void upload(float[] src, int count, Buffer dst);
 
+    /**
+     * Copies a batch of inputs to {@code dst} on a copy stream, overlapped with the work already enqueued (CUDA):
+     * the copy waits only for the last {@link #release} of {@code dst}, and later work waits for the copy.
+     */
+    default void uploadInput(float[] src, int count, Buffer dst) {
+        upload(src, count, dst);
+    }
+
+    /** Marks that all work reading {@code dst} so far has been enqueued (see {@link #uploadInput}). */
+    default void release(Buffer dst) {
+    }
+
     /** Copies {@code count} floats from {@code src} to the host, after all enqueued work. */
     void download(Buffer src, int count, float[] dst);
 
