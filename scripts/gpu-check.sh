@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# GPU self-check. On a machine with an NVIDIA GPU: reports the devices and whether the released ND4J CUDA backend can
-# run on them, computes a reference forward pass and training step with the CPU build, builds the CUDA variant
+# GPU self-check. By default the project's CUDA 13 / cuDNN 9 engine (Turing..Blackwell): `alexnet4j gpu-check` checks
+# every op against the CPU reference, the paper and caffe nets against DL4J computed here on the CPU, 50 training
+# steps, images/s and latency, and PyTorch on the same GPU when python3 has a CUDA torch; reports in runs/gpu-check/.
+# With --engine nd4j: ND4J's CUDA 11.6 backend (Kepler..Ada). On a machine with an NVIDIA GPU: reports the devices and
+# whether the released ND4J CUDA backend can run on them, computes a reference forward pass and training step with the CPU build, builds the CUDA variant
 # (mvn -Pcuda, into target/cuda; with JavaCPP's redistributable CUDA libraries when no CUDA 11 toolkit is installed)
 # and checks that it reproduces the reference (forward pass, one SGD step, a short run through the data iterator),
 # then prints images/s for training and inference and the engines used.
@@ -9,6 +12,9 @@
 set -uo pipefail
 ROOT="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
 A="$ROOT/scripts/alexnet4j"
+if [[ " $* " != *" --engine nd4j "* ]]; then
+  exec "$A" gpu-check --torch-script "$ROOT/scripts/gpu/torch_alexnet.py" "$@"
+fi
 "$A" gpu-check "$@"
 rc=$?
 [[ $rc -eq 2 ]] || exit $rc   # 2: a usable GPU, and this was the CPU build: go on

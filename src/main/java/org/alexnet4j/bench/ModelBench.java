@@ -89,6 +89,15 @@ public final class ModelBench {
      * (a warm-up one unless --warmup 0).
      */
     public static Subject alexnet4j(AlexNet net, CacheMode cacheMode, org.alexnet4j.infer.InferenceEngine.Kind engine) {
+        return alexnet4j(net, cacheMode, engine, org.alexnet4j.infer.InferenceEngine.Gpu.DEFAULT);
+    }
+
+    /** As above; the CUDA engine (--engine cuda, or auto where a usable GPU is found) runs on {@code gpu}. */
+    public static Subject alexnet4j(AlexNet net, CacheMode cacheMode, org.alexnet4j.infer.InferenceEngine.Kind engine,
+                                    org.alexnet4j.infer.InferenceEngine.Gpu gpu) {
+        if (org.alexnet4j.infer.InferenceEngine.usesCuda(engine, net)) {
+            return cuda(net, gpu);
+        }
         ComputationGraph g = graph(net, cacheMode);
         boolean onednn = org.alexnet4j.infer.InferenceEngine.usesOneDnn(engine, net);
         List<String> notes = new ArrayList<>();
@@ -122,6 +131,49 @@ public final class ModelBench {
                 compiled[0] = org.alexnet4j.infer.OneDnnInference.compile(net, g, (int) x.size(0));
             }
             return compiled[0].output(x);
+        });
+    }
+
+    /**
+     * The net on the CUDA engine (training steps and inference), with the graph's initial weights (the same seed as
+     * the other subjects). A batch passed again is not copied again: after its first step it stays on the GPU, as
+     * PyTorch benchmarks keep their input on the device. The engine is planned anew for each batch size.
+     */
+    public static Subject cuda(AlexNet net, org.alexnet4j.infer.InferenceEngine.Gpu gpu) {
+        ComputationGraph g = graph(net, CacheMode.NONE);
+        org.alexnet4j.cuda.AlexNetEngine[] engine = new org.alexnet4j.cuda.AlexNetEngine[1];
+        Object[] last = new Object[1];
+        java.util.function.IntFunction<org.alexnet4j.cuda.AlexNetEngine> at = n -> {
+            if (engine[0] == null || engine[0].maxBatch() != n) {
+                if (engine[0] != null) {
+                    engine[0].close();
+                }
+                engine[0] = new org.alexnet4j.cuda.AlexNetEngine(net.spec(), org.alexnet4j.cuda.CudaRuntime.open(
+                        gpu.device(), gpu.precision(), m -> { }), n, net.seed());
+                org.alexnet4j.weights.EngineWeights.toEngine(g, net, engine[0]);
+                last[0] = null;
+            }
+            return engine[0];
+        };
+        org.alexnet4j.cuda.AlexNetEngine.Update update = org.alexnet4j.cuda.AlexNetEngine.Update.of(0.01, 0.9, 5e-4);
+        String label = "alexnet4j " + net.variant().id() + " (CUDA engine, " + gpu.precision().id() + ", device "
+                + gpu.device() + ")";
+        return new Subject(label, net.exampleShape(), net.numClasses(), g.numParams(), ds -> {
+            int n = (int) ds.getFeatures().size(0);
+            org.alexnet4j.cuda.AlexNetEngine e = at.apply(n);
+            float[] x = last[0] == ds.getFeatures() ? null : org.alexnet4j.train.EngineTraining.images(
+                    ds.getFeatures(), net);
+            last[0] = ds.getFeatures();
+            e.step(x, org.alexnet4j.train.EngineTraining.labels(ds.getLabels()), n, update, false);
+            e.synchronize();
+        }, (x, train) -> {
+            int n = (int) x.size(0);
+            org.alexnet4j.cuda.AlexNetEngine e = at.apply(n);
+            float[] in = last[0] == x ? null : org.alexnet4j.train.EngineTraining.images(x, net);
+            last[0] = x;
+            e.forwardOnly(in, n);
+            e.synchronize();
+            return null; // timed only
         });
     }
 

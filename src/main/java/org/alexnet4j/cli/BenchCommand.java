@@ -141,7 +141,7 @@ class BenchCommand implements Callable<Integer> {
                 if (towerNet == null && net.paramLayers().stream().anyMatch(l -> l.groups() == 2)) {
                     towerNet = net;
                 }
-                s = ModelBench.alexnet4j(net, cache, engine.kind());
+                s = ModelBench.alexnet4j(net, cache, engine.kind(), engine.gpu());
                 if (scalingNet == null) {
                     scalingNet = net;
                 }

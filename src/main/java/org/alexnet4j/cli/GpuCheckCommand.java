@@ -47,6 +47,26 @@ import java.util.concurrent.Callable;
                 "Exit codes: 0 passed; 1 no NVIDIA GPU or driver; 2 GPU fine but this is the CPU build; 3 GPU the "
                         + "backend cannot run on; 4 results differ from the reference."})
 class GpuCheckCommand implements Callable<Integer> {
+    @Option(names = "--engine", paramLabel = "cuda|nd4j", description = "What to check: cuda "
+            + "(the project's CUDA 13 / cuDNN 9 engine, Turing..Blackwell: every op against the CPU reference, the "
+            + "paper and caffe nets' logits, gradients and one step against DL4J computed here on the CPU, 50 "
+            + "training steps, images/s and latency, and PyTorch on the same GPU when present) or nd4j (ND4J's CUDA "
+            + "11.6 backend, Kepler..Ada; scripts/gpu-check.sh --engine nd4j runs its sequence) (default: cuda; "
+            + "nd4j with --write-reference, --reference or --allow-cpu).")
+    String engine;
+
+    @Option(names = "--out", defaultValue = "runs/gpu-check", paramLabel = "DIR", description = "With --engine cuda: "
+            + "where gpu-report.json and gpu-report.txt go (default: ${DEFAULT-VALUE}).")
+    Path outDir;
+
+    @Option(names = "--torch-script", paramLabel = "FILE", description = "With --engine cuda: the PyTorch peer "
+            + "(scripts/gpu/torch_alexnet.py; scripts/gpu-check.sh passes it) run when python3 has a CUDA torch.")
+    Path torchScript;
+
+    @Option(names = "--quick", description = "With --engine cuda: small nets only (a minute less of CPU for the "
+            + "fixtures; no full-width comparison).")
+    boolean quick;
+
     @Option(names = "--write-reference", paramLabel = "DIR", description = "Compute the reference (weights, input, "
             + "probabilities, parameters after one SGD step) on this build's backend and write it to DIR; run it "
             + "with the CPU build.")
@@ -81,11 +101,45 @@ class GpuCheckCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    /** The CUDA engine's check: the GPU bundle's program with fixtures computed here. */
+    private int cudaEngine(PrintWriter out) throws Exception {
+        String why = org.alexnet4j.cuda.CudaRuntime.whyNot();
+        if (why != null) {
+            out.println("No NVIDIA GPU usable by the CUDA engine: " + why + ". It needs an NVIDIA GPU of compute "
+                    + "capability 7.5 or newer, driver 580+, CUDA 13 and cuDNN 9 (README \"GPUs\"); pre-Turing cards: "
+                    + "--engine nd4j.");
+            out.flush();
+            return 1;
+        }
+        out.println("computing the fixtures on the CPU with DL4J" + (quick ? " (small nets)" : " (the full paper and "
+                + "caffe nets: about a minute)") + " ...");
+        out.flush();
+        Path fixtures = Files.createTempFile("alexnet4j-fixtures", ".txt");
+        try {
+            org.alexnet4j.cuda.Fixtures.write(fixtures, org.alexnet4j.bench.GpuFixtures.compute(!quick));
+            int rc = org.alexnet4j.cuda.GpuVerify.verify(fixtures, outDir, torchScript, true, quick);
+            out.println("report: " + outDir.resolve("gpu-report.json") + ", " + outDir.resolve("gpu-report.txt"));
+            out.flush();
+            return rc == 0 ? 0 : 4;
+        } finally {
+            Files.deleteIfExists(fixtures);
+        }
+    }
+
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         if (batch < 1 || timingBatch < 1 || iters < 0) {
             throw new IllegalArgumentException("--batch and --timing-batch must be >= 1 and --iters >= 0");
+        }
+        if (engine == null) {
+            engine = writeReference != null || reference != null || allowCpu ? "nd4j" : "cuda";
+        }
+        if (engine.equals("cuda")) {
+            return cudaEngine(out);
+        }
+        if (!engine.equals("nd4j")) {
+            throw new IllegalArgumentException("--engine must be cuda or nd4j, got '" + engine + "'");
         }
         if (writeReference != null) {
             Backend.init();

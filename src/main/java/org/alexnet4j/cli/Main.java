@@ -66,6 +66,7 @@ public class Main implements Runnable {
     /** Executes {@code args} on {@code cl}, then detaches a --log-file log, if any. */
     public static int execute(CommandLine cl, String... args) {
         org.alexnet4j.runtime.CudaSettings.apply(); // before any ND4J call (no-op on the CPU build)
+        org.alexnet4j.runtime.Backend.javacppLogging(); // before JavaCPP's Loader initialises
         try {
             return cl.execute(args);
         } finally {

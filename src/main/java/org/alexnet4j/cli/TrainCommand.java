@@ -142,6 +142,19 @@ class TrainCommand implements Callable<Integer> {
             + "(Caffe's lr_mult).")
     String lrMult;
 
+    @Option(names = "--engine", paramLabel = "dl4j|cuda|reference", description = "What computes the training "
+            + "steps: dl4j (DL4J's graph on ND4J: the CPU, or ND4J's CUDA 11.6 build), cuda (the CUDA 13 / cuDNN 9 "
+            + "engine: Turing..Blackwell GPUs, README \"GPUs\"), reference (the CUDA engine's steps on the CPU: slow, "
+            + "for checks) (default: dl4j). May change on --resume.")
+    String engine;
+
+    @Option(names = "--device", paramLabel = "N", description = "With --engine cuda: the GPU (default: 0).")
+    Integer device;
+
+    @Option(names = "--precision", paramLabel = "fp32|tf32", description = "With --engine cuda: fp32 (exact, the CPU's "
+            + "results within 1e-4) or tf32 (tensor-core products) (default: fp32).")
+    String precision;
+
     @Option(names = "--strict", description = "Stop at the first unreadable image.")
     boolean strict;
 
@@ -177,7 +190,8 @@ class TrainCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("--resume continues the recipe in " + runDir.resolve(
                         Trainer.CONFIG) + "; only --epochs, --max-iters, --limit-batches, --threads, --log-every,"
                         + " --checkpoint-every, --keep-checkpoints, --cache-mode, --devices, --parallel-mode,"
-                        + " --averaging-frequency, --prefetch, --spark and --spark-workers may change");
+                        + " --averaging-frequency, --prefetch, --spark, --spark-workers, --engine, --device and"
+                        + " --precision may change");
             }
         } else {
             cfg = config != null ? TrainConfig.read(config) : new TrainConfig();
@@ -296,6 +310,15 @@ class TrainCommand implements Callable<Integer> {
         }
         if (sparkWorkers != null) {
             cfg.sparkWorkers = sparkWorkers;
+        }
+        if (engine != null) {
+            cfg.engine = engine;
+        }
+        if (device != null) {
+            cfg.device = device;
+        }
+        if (precision != null) {
+            cfg.precision = precision;
         }
         cfg.validate();
         Files.createDirectories(runDir);

@@ -115,6 +115,10 @@ public final class CudaRuntime {
 
     /** Why the engine cannot run here, or null when it can (for {@code --engine auto}'s log line). */
     public static String whyNot() {
+        if (!java.nio.file.Files.exists(java.nio.file.Path.of("/proc/driver/nvidia/version"))
+                && System.getenv("ALEXNET4J_PROBE_CUDA") == null) {
+            return "no NVIDIA driver on this machine";
+        }
         try {
             probe(0);
             return null;

@@ -67,10 +67,18 @@ public final class GpuVerify {
             System.err.println("--fixtures FILE is required");
             System.exit(2);
         }
+        System.exit(verify(fixtures, out, torchScript, cuda, quick));
+    }
+
+    /**
+     * Runs the checks and measurements on {@code fixtures}, writing the reports to {@code out}; returns 0 when every
+     * check passed, 1 when one failed or the GPU could not be used. {@code cuda} false: through the CPU reference
+     * ({@code quick}: the fixtures' small nets).
+     */
+    public static int verify(Path fixtures, Path out, Path torchScript, boolean cuda, boolean quick)
+            throws IOException {
         Files.createDirectories(out);
-        GpuVerify v = new GpuVerify(cuda, quick, out);
-        int rc = v.run(fixtures, torchScript);
-        System.exit(rc);
+        return new GpuVerify(cuda, quick, out).run(fixtures, torchScript);
     }
 
     private int run(Path fixturesFile, Path torchScript) throws IOException {
@@ -403,8 +411,8 @@ public final class GpuVerify {
     // ------------------------------------------------------------------------------------------------ (d, e) speed
 
     private void speed(List<Fixtures.Net> nets, Path torchScript) {
-        if (!cuda) {
-            say("(d) speed: skipped on the CPU reference");
+        if (!cuda || quick) {
+            say("(d) speed: skipped " + (cuda ? "with --quick" : "on the CPU reference"));
             return;
         }
         NetSpec paper = nets.stream().filter(n -> n.name().equals("paper")).findFirst()

@@ -1,6 +1,9 @@
 package org.alexnet4j.infer;
 
+import org.alexnet4j.cuda.AlexNetEngine;
+import org.alexnet4j.cuda.CudaRuntime;
 import org.alexnet4j.model.AlexNet;
+import org.alexnet4j.weights.EngineWeights;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -21,7 +24,7 @@ public final class InferenceEngine implements AutoCloseable {
 
     /** The engine asked for. */
     public enum Kind {
-        AUTO, ONEDNN, DL4J;
+        AUTO, ONEDNN, DL4J, CUDA;
 
         /** {@code auto}, {@code onednn} or {@code dl4j}. */
         public static Kind fromId(String id) {
@@ -30,7 +33,7 @@ public final class InferenceEngine implements AutoCloseable {
                     return k;
                 }
             }
-            throw new IllegalArgumentException("--engine must be auto, onednn or dl4j, got '" + id + "'");
+            throw new IllegalArgumentException("--engine must be auto, onednn, dl4j or cuda, got '" + id + "'");
         }
 
         public String id() {
@@ -38,15 +41,74 @@ public final class InferenceEngine implements AutoCloseable {
         }
     }
 
+    /** The CUDA engine's device and arithmetic. */
+    public record Gpu(int device, org.alexnet4j.cuda.Precision precision) {
+        public static final Gpu DEFAULT = new Gpu(0, org.alexnet4j.cuda.Precision.FP32);
+    }
+
     private final AlexNet net;
     private final ComputationGraph graph;
     private final boolean onednn;
     private OneDnnInference compiled;
+    private final Gpu gpu;
+    private AlexNetEngine cuda;
+    private boolean ownsCuda = true;
 
     private InferenceEngine(AlexNet net, ComputationGraph graph, boolean onednn) {
+        this(net, graph, onednn, null);
+    }
+
+    private InferenceEngine(AlexNet net, ComputationGraph graph, boolean onednn, Gpu gpu) {
         this.net = net;
         this.graph = graph;
         this.onednn = onednn;
+        this.gpu = gpu;
+    }
+
+    /**
+     * The engine {@code kind} for {@code net}; {@code cuda} (or {@code auto} where a usable GPU is found) runs on
+     * {@code gpu}. {@code cuda} without a usable GPU fails with the reason.
+     */
+    public static InferenceEngine open(Kind kind, AlexNet net, ComputationGraph graph, Gpu gpu) {
+        if (usesCuda(kind, net)) {
+            return new InferenceEngine(net, graph, false, gpu == null ? Gpu.DEFAULT : gpu);
+        }
+        return open(kind == Kind.CUDA ? Kind.AUTO : kind, net, graph);
+    }
+
+    /** Inference on an engine already holding the net's parameters (training's validation); not closed with this. */
+    public static InferenceEngine onEngine(AlexNet net, AlexNetEngine engine) {
+        InferenceEngine e = new InferenceEngine(net, null, false, Gpu.DEFAULT);
+        e.cuda = engine;
+        e.ownsCuda = false;
+        return e;
+    }
+
+    /**
+     * Whether {@code kind} means the CUDA engine: {@code cuda} always (failing with the reason where it cannot run),
+     * {@code auto} where a usable GPU is found and the engine covers the net.
+     */
+    public static boolean usesCuda(Kind kind, AlexNet net) {
+        if (kind != Kind.CUDA && kind != Kind.AUTO) {
+            return false;
+        }
+        String why = net.spec().edgePadding() ? "the edge-padding ablation pads with edge pixels; cuDNN pads zeros"
+                : null;
+        String gpuWhy = why == null ? CudaRuntime.whyNot() : null;
+        if (kind == Kind.CUDA) {
+            if (why != null) {
+                throw new IllegalArgumentException("--engine cuda cannot run this net: " + why);
+            }
+            if (gpuWhy != null) {
+                throw new org.alexnet4j.cuda.CudaException("--engine cuda: " + gpuWhy);
+            }
+            return true;
+        }
+        if (why == null && gpuWhy == null) {
+            log.info("inference on the CUDA engine (a usable GPU was found)");
+            return true;
+        }
+        return false;
     }
 
     /**
@@ -77,13 +139,16 @@ public final class InferenceEngine implements AutoCloseable {
         return new InferenceEngine(null, graph, false);
     }
 
-    /** "oneDNN" or "DL4J". */
+    /** "oneDNN", "CUDA" or "DL4J". */
     public String name() {
-        return onednn ? "oneDNN" : "DL4J";
+        return gpu != null ? "CUDA" : onednn ? "oneDNN" : "DL4J";
     }
 
     /** The softmax probabilities {@code [n, classes]} of the inputs {@code x} ({@code [n, ...]}, the net's layout). */
     public INDArray output(INDArray x) {
+        if (gpu != null) {
+            return cudaOutput(x);
+        }
         if (!onednn) {
             return graph.outputSingle(false, x);
         }
@@ -111,6 +176,43 @@ public final class InferenceEngine implements AutoCloseable {
         return out;
     }
 
+    private INDArray cudaOutput(INDArray x) {
+        int n = (int) x.size(0);
+        if (cuda == null) {
+            cuda = new AlexNetEngine(net.spec(), CudaRuntime.open(gpu.device(), gpu.precision(), log::info), n,
+                    net.seed());
+            EngineWeights.toEngine(graph, net, cuda);
+            log.debug("CUDA engine planned for batches of {}", n);
+        }
+        INDArray nchw = net.dataFormat() == org.deeplearning4j.nn.conf.CNN2DFormat.NHWC ? x.permute(0, 3, 1, 2) : x;
+        float[] all = nchw.castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).dup('c').data().asFloat();
+        int classes = net.numClasses(), per = all.length / n, b = cuda.maxBatch();
+        float[] probs = new float[n * classes];
+        for (int from = 0; from < n; from += b) {
+            int len = Math.min(b, n - from);
+            float[] part = java.util.Arrays.copyOfRange(all, from * per, (from + len) * per);
+            float[] logits = cuda.logits(part, len);
+            for (int r = 0; r < len; r++) {
+                softmax(logits, r * classes, classes, probs, (from + r) * classes);
+            }
+        }
+        return Nd4j.create(probs, new long[]{n, classes}, 'c');
+    }
+
+    private static void softmax(float[] in, int at, int len, float[] out, int to) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < len; i++) {
+            max = Math.max(max, in[at + i]);
+        }
+        double sum = 0;
+        for (int i = 0; i < len; i++) {
+            sum += Math.exp(in[at + i] - max);
+        }
+        for (int i = 0; i < len; i++) {
+            out[to + i] = (float) (Math.exp(in[at + i] - max) / sum);
+        }
+    }
+
     private static long[] withBatch(long[] shape, long b) {
         long[] s = shape.clone();
         s[0] = b;
@@ -119,6 +221,10 @@ public final class InferenceEngine implements AutoCloseable {
 
     @Override
     public void close() {
+        if (cuda != null && ownsCuda) {
+            cuda.close();
+            cuda = null;
+        }
         if (compiled != null) {
             compiled.close();
             compiled = null;

@@ -31,12 +31,23 @@ public final class Backend {
     private Backend() {
     }
 
+    /**
+     * JavaCPP logs through SLF4J (so log4j2.xml can drop its version-mismatch warnings for ND4J M2.1's 1.5.7 presets
+     * under JavaCPP 1.5.13, docs/stack.md). Must run before JavaCPP's Loader class initialises.
+     */
+    public static void javacppLogging() {
+        if (System.getProperty("org.bytedeco.javacpp.logger") == null) {
+            System.setProperty("org.bytedeco.javacpp.logger", "slf4j");
+        }
+    }
+
     /** Loads the backend once and returns its description; fails with an actionable message if it cannot load. */
     public static synchronized Map<String, Object> init() {
         if (info != null) {
             return info;
         }
         CudaSettings.apply(); // before ND4J loads (no-op on the CPU build)
+        javacppLogging();
         boolean helpers = Boolean.parseBoolean(System.getProperty(HELPERS_PROPERTY, "true"));
         if (System.getProperty(HELPERS_DISABLE) == null) {
             System.setProperty(HELPERS_DISABLE, Boolean.toString(!helpers));

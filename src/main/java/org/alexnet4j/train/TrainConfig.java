@@ -59,6 +59,16 @@ public class TrainConfig {
      * rate (with averaging after every step, exactly SGD on that larger batch). May change on resume.
      */
     public int devices = 1;
+    /**
+     * What computes the steps: {@code dl4j} (DL4J's graph on ND4J's backend), {@code cuda} (the project's CUDA 13 /
+     * cuDNN 9 engine, org.alexnet4j.cuda) or {@code reference} (that engine's orchestration on its CPU reference ops:
+     * slow, for checks). Checkpoints are the same for all three, so a run resumes on another engine.
+     */
+    public String engine = "dl4j";
+    /** The GPU of {@code --engine cuda}. */
+    public int device = 0;
+    /** The CUDA engine's arithmetic: fp32 (exact) or tf32. */
+    public String precision = "fp32";
     /** "averaging" (parameters and momentum every {@code averagingFrequency} steps) or "shared-gradients". */
     public String parallelMode = "averaging";
     public int averagingFrequency = 1;
@@ -170,6 +180,14 @@ public class TrainConfig {
         check(spark == null || devices == 1, "--spark and --devices N > 1 do not combine: on Spark, workers are "
                 + "Spark tasks (--spark-workers)");
         DataParallel.Mode.fromId(parallelMode);
+        check(engine.equals("dl4j") || engine.equals("cuda") || engine.equals("reference"),
+                "--engine must be dl4j, cuda or reference, got " + engine);
+        check(engine.equals("dl4j") || (devices == 1 && spark == null), "--engine " + engine + " trains on one "
+                + "device: --devices N > 1 and --spark run on DL4J's engine (multi-GPU on the CUDA engine is not built)");
+        check(engine.equals("dl4j") || optimizer.equals("sgd"), "--engine " + engine + " trains with the paper's "
+                + "classical momentum (--optimizer sgd)");
+        check(device >= 0, "--device must be >= 0");
+        org.alexnet4j.cuda.Precision.fromId(precision);
         FineTuning.validate(this);
         org.alexnet4j.runtime.Backend.cacheMode(cacheMode);
         return this;

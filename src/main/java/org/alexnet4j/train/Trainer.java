@@ -430,6 +430,15 @@ public final class Trainer {
     }
 
     private StepEngine engine(int replicas, int crop) {
+        if (!cfg.engine.equals("dl4j")) {
+            org.alexnet4j.cuda.Ops ops = cfg.engine.equals("cuda")
+                    ? org.alexnet4j.cuda.CudaRuntime.open(cfg.device, org.alexnet4j.cuda.Precision.fromId(cfg.precision),
+                    log::info) : new org.alexnet4j.cuda.ReferenceOps();
+            log.info("training steps on the {} engine ({}{})", cfg.engine, ops.name(), cfg.engine.equals("cuda")
+                    ? ", device " + cfg.device + ", " + cfg.precision : ", the CUDA engine's CPU reference");
+            return new EngineTraining(graph, net, new org.alexnet4j.cuda.AlexNetEngine(net.spec(), ops, cfg.batch,
+                    cfg.seed), cfg, () -> state.schedule.lr);
+        }
         if (cfg.spark != null) {
             return new SparkTraining(graph, cfg, crop, runDir);
         }

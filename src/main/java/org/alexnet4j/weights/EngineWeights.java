@@ -4,7 +4,10 @@ import org.alexnet4j.cuda.AlexNetEngine;
 import org.alexnet4j.model.AlexNet;
 import org.alexnet4j.model.ParamLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.nn.updater.UpdaterBlock;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -53,5 +56,42 @@ public final class EngineWeights {
         ComputationGraph copy = graph.clone();
         copy.setParams(flat.dup().reshape(1, flat.length()));
         return TorchLayout.export(copy, net);
+    }
+
+    /**
+     * Copies the graph's momentum velocities (its updater state) into the engine: each updater block of the paper's
+     * classical momentum holds one velocity per parameter of the block, in the block's parameter order; blocks
+     * without state (frozen layers' zero-rate SGD) leave zeros.
+     */
+    public static void velocityToEngine(ComputationGraph graph, AlexNet net, AlexNetEngine engine) {
+        INDArray flat = Nd4j.zeros(graph.params().dataType(), graph.params().length());
+        for (UpdaterBlock b : graph.getUpdater(true).getUpdaterBlocks()) {
+            INDArray view = b.getUpdaterView();
+            int len = b.getParamOffsetEnd() - b.getParamOffsetStart();
+            if (view != null && view.length() == len) {
+                flat.get(NDArrayIndex.interval(b.getParamOffsetStart(), b.getParamOffsetEnd())).assign(
+                        view.reshape(len));
+            }
+        }
+        Map<String, NpyArray> arrays = asTorch(graph, net, flat);
+        for (ParamLayer l : net.paramLayers()) {
+            String k = TorchLayout.key(net, l);
+            engine.setVelocity(l.name(), arrays.get(k + ".weight").data(), arrays.get(k + ".bias").data());
+        }
+    }
+
+    /** Copies the engine's velocities into the graph's updater state (the inverse of {@link #velocityToEngine}). */
+    public static void velocityToGraph(AlexNetEngine engine, AlexNet net, ComputationGraph graph) {
+        ComputationGraph copy = graph.clone();
+        TorchLayout.load(copy, net, arrays(engine, net, true));
+        INDArray flat = copy.params();
+        for (UpdaterBlock b : graph.getUpdater(true).getUpdaterBlocks()) {
+            INDArray view = b.getUpdaterView();
+            int len = b.getParamOffsetEnd() - b.getParamOffsetStart();
+            if (view != null && view.length() == len) {
+                view.assign(flat.reshape(flat.length()).get(NDArrayIndex.interval(b.getParamOffsetStart(),
+                        b.getParamOffsetEnd())).reshape(view.shape()));
+            }
+        }
     }
 }

@@ -23,10 +23,14 @@ class GpuCheckCliTest {
     @Test
     void withoutAGpuItSaysSoAndExitsNonZero() {
         Assumptions.assumeFalse(Files.exists(Path.of("/proc/driver/nvidia/version")), "this machine has a GPU");
-        CliRunner.Result r = CliRunner.run("gpu-check");
+        CliRunner.Result r = CliRunner.run("gpu-check", "--engine", "nd4j");
         assertThat(r.exit()).isEqualTo(1);
         assertThat(r.out()).contains("NVIDIA driver: no").contains("No NVIDIA GPU")
                 .contains("compute capability 3.7-8.9");
+        CliRunner.Result cuda = CliRunner.run("gpu-check");
+        assertThat(cuda.exit()).isEqualTo(1);
+        assertThat(cuda.out()).contains("No NVIDIA GPU usable by the CUDA engine: no NVIDIA driver")
+                .contains("compute capability 7.5 or newer").contains("--engine nd4j");
     }
 
     @Test

@@ -1,0 +1,102 @@
+package org.alexnet4j.train;
+
+import org.alexnet4j.cuda.AlexNetEngine;
+import org.alexnet4j.model.AlexNet;
+import org.alexnet4j.weights.EngineWeights;
+import org.deeplearning4j.nn.conf.CNN2DFormat;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.api.DataSet;
+import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.util.HashMap;
+import java.util.Map;
+import java.util.function.DoubleSupplier;
+
+/**
+ * Training steps on an {@link AlexNetEngine} (the CUDA engine, or its CPU reference seam) instead of DL4J's graph:
+ * the same data, recipe (the paper's momentum and weight decay, the learning-rate schedule, frozen layers and
+ * learning-rate multipliers) and checkpoints. The graph stays the run's record: the engine starts from its parameters
+ * and momentum, and they go back into it after every span of steps, so checkpoints keep the project's format and a
+ * run moves between engines on resume. Dropout masks come from the engine's own generator (cuDNN's on a GPU), so a
+ * resumed run repeats an uninterrupted one in parameters and momentum up to the first dropout mask, not bit for bit.
+ */
+public final class EngineTraining implements StepEngine {
+    private final ComputationGraph graph;
+    private final AlexNet net;
+    private final AlexNetEngine engine;
+    private final TrainConfig cfg;
+    private final DoubleSupplier lr;
+    private final Map<String, double[]> multipliers = new HashMap<>();
+
+    /** Takes over {@code engine} (closed with this); copies the graph's parameters and momentum into it. */
+    public EngineTraining(ComputationGraph graph, AlexNet net, AlexNetEngine engine, TrainConfig cfg,
+                          DoubleSupplier lr) {
+        if (!cfg.optimizer.equals("sgd")) {
+            throw new IllegalArgumentException("--engine " + cfg.engine + " trains with the paper's classical momentum"
+                    + " (--optimizer sgd), not " + cfg.optimizer);
+        }
+        this.graph = graph;
+        this.net = net;
+        this.engine = engine;
+        this.cfg = cfg;
+        this.lr = lr;
+        FineTuning.multipliers(cfg.lrMult).forEach((k, m) -> multipliers.put(k, new double[]{m.weight(), m.bias()}));
+        EngineWeights.toEngine(graph, net, engine);
+        EngineWeights.velocityToEngine(graph, net, engine);
+    }
+
+    @Override
+    public int batchesPerStep() {
+        return 1;
+    }
+
+    @Override
+    public int train(DataSetIterator data, int batches, StepListener listener) {
+        int done = 0;
+        try {
+            while (done < batches) {
+                long t0 = System.nanoTime();
+                DataSet ds = data.next();
+                float[] x = images(ds.getFeatures(), net);
+                int[] y = labels(ds.getLabels());
+                long t1 = System.nanoTime();
+                AlexNetEngine.Update u = new AlexNetEngine.Update(lr.getAsDouble(), cfg.momentum, cfg.weightDecay,
+                        multipliers, FineTuning.layers(cfg.freeze));
+                double loss = engine.step(x, y, y.length, u, true);
+                long t2 = System.nanoTime();
+                done++;
+                if (!listener.onStep(new Step(1, y.length, loss, (t1 - t0) / 1e9, (t2 - t1) / 1e9))) {
+                    break;
+                }
+            }
+        } finally {
+            EngineWeights.toGraph(engine, net, graph);
+            EngineWeights.velocityToGraph(engine, net, graph);
+        }
+        return done;
+    }
+
+    /** A batch as NCHW floats (an NHWC net's batch is transposed). */
+    public static float[] images(INDArray features, AlexNet net) {
+        INDArray x = net.dataFormat() == CNN2DFormat.NHWC ? features.permute(0, 3, 1, 2) : features;
+        return x.castTo(DataType.FLOAT).dup('c').data().asFloat();
+    }
+
+    /** The class of each one-hot row. */
+    public static int[] labels(INDArray onehot) {
+        INDArray idx = Nd4j.argMax(onehot, 1);
+        int[] y = new int[(int) onehot.size(0)];
+        for (int i = 0; i < y.length; i++) {
+            y[i] = idx.getInt(i);
+        }
+        return y;
+    }
+
+    @Override
+    public void close() {
+        engine.close();
+    }
+}
