@@ -48,6 +48,11 @@ public final class EngineTraining implements StepEngine {
         EngineWeights.velocityToEngine(graph, net, engine);
     }
 
+    /** The engine, holding the parameters of the last step (for validation where it trains). */
+    public AlexNetEngine engine() {
+        return engine;
+    }
+
     @Override
     public int batchesPerStep() {
         return 1;

@@ -294,7 +294,11 @@ public final class Trainer {
                     }
                 }
                 double secs = (System.nanoTime() - epochStart) / 1e9;
-                TopK v = Evaluator.evaluate(graph, val, valPreset, cfg.batch, threads, cfg.limitBatches, false);
+                // validated where it trained: on the CUDA engine (or its reference) when it trains there
+                TopK v = engine instanceof EngineTraining et
+                        ? Evaluator.evaluate(org.alexnet4j.infer.InferenceEngine.onEngine(net, et.engine()), val,
+                        valPreset, cfg.batch, threads, cfg.limitBatches, false)
+                        : Evaluator.evaluate(graph, val, valPreset, cfg.batch, threads, cfg.limitBatches, false);
                 state.lastTop1Error = v.top1Error();
                 state.lastTop5Error = v.top5Error();
                 double lrUsed = state.schedule.lr;

@@ -1,0 +1,99 @@
+package org.alexnet4j.train;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.alexnet4j.data.Fixtures;
+import org.alexnet4j.model.AlexNet;
+import org.alexnet4j.weights.ModelFiles;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Training through the CUDA engine's orchestration on its CPU reference seam ({@code --engine reference}) against
+ * DL4J's graph, with the run's real data, recipe and checkpoints: the same parameters after a short run, and a run
+ * that changes engine on resume (either way) ends where one that stayed on an engine ends. Dropout is off: the
+ * engines draw their masks from different generators.
+ */
+class EngineTrainingTest {
+    @TempDir
+    static Path tmp;
+    static Path cache;
+
+    @BeforeAll
+    static void data() throws Exception {
+        cache = Fixtures.rawCache(tmp, 3, 16, 4, 9);
+    }
+
+    private static TrainConfig config(long maxIters, String engine) {
+        TrainConfig c = new TrainConfig();
+        c.data = cache.toString();
+        c.epochs = 2;
+        c.batch = 8;
+        c.limitBatches = 3;
+        c.maxIters = maxIters;
+        c.normalize = "channel";
+        c.init = "he";
+        c.threads = 2;
+        c.seed = 3;
+        c.logEvery = 100;
+        c.engine = engine;
+        return c;
+    }
+
+    private static AlexNet net() {
+        return AlexNet.builder().width(0.125).seed(7).dropout(0).build();
+    }
+
+    private static INDArray params(Path run) throws Exception {
+        String ckpt = new ObjectMapper().readTree(run.resolve(Trainer.STATE).toFile()).get("checkpoint").asText();
+        return ModelFiles.load(run.resolve(ckpt), true).graph().params().castTo(DataType.DOUBLE);
+    }
+
+    private static INDArray momentum(Path run) throws Exception {
+        String ckpt = new ObjectMapper().readTree(run.resolve(Trainer.STATE).toFile()).get("checkpoint").asText();
+        return ModelFiles.load(run.resolve(ckpt), true).graph().getUpdater().getStateViewArray()
+                .castTo(DataType.DOUBLE);
+    }
+
+    private static double relDiff(INDArray a, INDArray b) {
+        return a.sub(b).norm2Number().doubleValue() / b.norm2Number().doubleValue();
+    }
+
+    @Test
+    void aShortRunOnTheReferenceEngineEndsWhereDl4jEnds() throws Exception {
+        Trainer.Result d = Trainer.start(config(0, "dl4j"), net(), tmp.resolve("dl4j"), () -> false);
+        Trainer.Result r = Trainer.start(config(0, "reference"), net(), tmp.resolve("reference"), () -> false);
+        assertThat(r.iterations()).isEqualTo(d.iterations()).isEqualTo(6);
+        INDArray pd = params(tmp.resolve("dl4j")), pr = params(tmp.resolve("reference"));
+        Trainer.start(config(1, "dl4j"), net(), tmp.resolve("one-step"), () -> false);
+        double moved = relDiff(pd, params(tmp.resolve("one-step")));
+        assertThat(moved).as("five steps change the parameters").isGreaterThan(1e-4);
+        assertThat(relDiff(pr, pd)).as("reference engine against DL4J after 6 steps").isLessThan(1e-3 * moved + 1e-6);
+        assertThat(relDiff(momentum(tmp.resolve("reference")), momentum(tmp.resolve("dl4j")))).as("momentum")
+                .isLessThan(1e-3);
+    }
+
+    @Test
+    void aRunResumedOnTheOtherEngineEndsWhereOneThatStayedEnds() throws Exception {
+        Trainer.start(config(4, "reference"), net(), tmp.resolve("stay"), () -> false);
+        INDArray stayed = params(tmp.resolve("stay"));
+        for (String[] engines : new String[][]{{"reference", "dl4j"}, {"dl4j", "reference"}}) {
+            Path run = tmp.resolve(engines[0] + "-then-" + engines[1]);
+            Trainer.start(config(2, engines[0]), net(), run, () -> false);
+            TrainConfig resume = TrainConfig.read(run.resolve(Trainer.CONFIG));
+            resume.engine = engines[1];
+            resume.maxIters = 4;
+            Trainer.Result r = Trainer.resume(run, resume, () -> false);
+            assertThat(r.iterations()).isEqualTo(4);
+            assertThat(relDiff(params(run), stayed)).as(engines[0] + " then " + engines[1]).isLessThan(1e-4);
+            assertThat(relDiff(momentum(run), momentum(tmp.resolve("stay")))).as("momentum, " + engines[0] + " then "
+                    + engines[1]).isLessThan(1e-3);
+        }
+    }
+}
