@@ -18,8 +18,10 @@ class EngineOption {
             + "(default: ${DEFAULT-VALUE}).")
     int device;
 
-    @Option(names = "--precision", defaultValue = "fp32", paramLabel = "fp32|tf32", description = "With the cuda "
-            + "engine: fp32 (exact) or tf32 (tensor-core products) (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--precision", defaultValue = "fp32", paramLabel = "fp32|fp32-fast|tf32",
+            description = "With the cuda engine: fp32 (exact: direct sums, deterministic, the CPU's results within "
+            + "1e-4), fp32-fast (any fp32 algorithm, Winograd and FFT included, as PyTorch's fp32) or tf32 "
+            + "(tensor-core products) (default: ${DEFAULT-VALUE}).")
     String precision;
 
     InferenceEngine.Kind kind() {

@@ -151,8 +151,9 @@ class TrainCommand implements Callable<Integer> {
     @Option(names = "--device", paramLabel = "N", description = "With --engine cuda: the GPU (default: 0).")
     Integer device;
 
-    @Option(names = "--precision", paramLabel = "fp32|tf32", description = "With --engine cuda: fp32 (exact, the CPU's "
-            + "results within 1e-4) or tf32 (tensor-core products) (default: fp32).")
+    @Option(names = "--precision", paramLabel = "fp32|fp32-fast|tf32", description = "With --engine cuda: fp32 "
+            + "(exact: direct sums, deterministic, the CPU's results within 1e-4), fp32-fast (any fp32 algorithm, "
+            + "Winograd and FFT included, as PyTorch's fp32) or tf32 (tensor-core products) (default: fp32).")
     String precision;
 
     @Option(names = "--strict", description = "Stop at the first unreadable image.")

@@ -116,6 +116,7 @@ public final class AlexNetEngine implements AutoCloseable {
     private final Ops.Buffer paddedImage, onehot, probs, dLogits, scratch;
     private int slot;
     private boolean slotUsed;
+    private java.util.function.Consumer<String> tracer;
     private final int classes;
     private final float[] onehotHost;
     private long steps;
@@ -301,7 +302,7 @@ public final class AlexNetEngine implements AutoCloseable {
         return read(p, p.w, p.b);
     }
 
-    /** A layer's gradients from the last {@link #gradients(float[], int[], int)} or step (weight decay not included). */
+    /** A layer's gradients from the last backward pass (of {@link #gradients(float[], int[], int)} or a step). */
     public float[][] gradients(String layer) {
         Param p = param(layer);
         return read(p, p.dw, p.db);
@@ -396,6 +397,21 @@ public final class AlexNetEngine implements AutoCloseable {
             ops.momentumUpdate(p.biasCount, p.b, p.db, p.vb, (float) (u.learningRate() * m[1]),
                     (float) u.momentum(), 0f);
         }
+        mark("update");
+    }
+
+    /**
+     * Called with a name after each op of the forward pass, the backward pass and the update is enqueued (null: none),
+     * for per-layer timing with events on the GPU.
+     */
+    public void trace(java.util.function.Consumer<String> tracer) {
+        this.tracer = tracer;
+    }
+
+    private void mark(String what) {
+        if (tracer != null) {
+            tracer.accept(what);
+        }
     }
 
     /** Waits for the device. */
@@ -439,11 +455,16 @@ public final class AlexNetEngine implements AutoCloseable {
         }
         for (Block b : blocks) {
             Ops.Conv c = b.conv;
+            if (b == blocks.get(0)) {
+                mark("input");
+            }
             ops.convForward(c, n, b.input, b.param.w, b.param.b, b.y);
+            mark(c.name() + " forward");
             Ops.Buffer x = b.y;
             int side = c.outSide();
             if (b.lrn != null) {
                 ops.lrnForward(lrnShape(b, n), lrn, b.y, b.lrn);
+                mark(c.name() + " LRN forward");
                 x = b.lrn;
             }
             if (b.pool) {
@@ -454,6 +475,7 @@ public final class AlexNetEngine implements AutoCloseable {
                     s = new Ops.Shape(n, c.outChannels(), side + b.poolPadding, side + b.poolPadding);
                 }
                 ops.poolForward(s, pool, x, b.out);
+                mark(c.name() + " pool forward");
             }
         }
         Ops.Buffer x = blocks.get(blocks.size() - 1).out;
@@ -464,6 +486,7 @@ public final class AlexNetEngine implements AutoCloseable {
                 in = d.input;
             }
             ops.linearForward(n, d.in, d.outWidth, in, d.param.w, d.param.b, d.y, d.relu);
+            mark(d.param.layer.name() + " forward");
             x = d.y;
             if (d.dropAfter != null && training) {
                 // inverted dropout: scaled while training, the identity at test time
@@ -487,6 +510,7 @@ public final class AlexNetEngine implements AutoCloseable {
         }
         ops.upload(onehotHost, n * classes, onehot);
         ops.softmaxCrossEntropy(n, classes, dense.get(dense.size() - 1).y, onehot, probs, dLogits);
+        mark("softmax cross-entropy");
     }
 
     private void backward(int n) {
@@ -505,6 +529,7 @@ public final class AlexNetEngine implements AutoCloseable {
             ops.linearBackwardWeights(n, d.in, d.outWidth, x, dy, d.param.dw, d.param.db);
             Ops.Buffer dx = d.dropBefore != null ? d.dInput : d.dRawInput;
             ops.linearBackwardData(n, d.in, d.outWidth, d.param.w, dy, dx);
+            mark(d.param.layer.name() + " backward");
             if (d.dropBefore != null) {
                 d.dropBefore.backward((long) n * d.in, d.dInput, d.dRawInput);
             }
@@ -529,10 +554,13 @@ public final class AlexNetEngine implements AutoCloseable {
             if (b.lrn != null) {
                 ops.lrnBackward(lrnShape(b, n), lrn, b.y, b.lrn, b.dLrn, b.dy);
             }
+            mark(c.name() + " pool/LRN backward");
             ops.reluBackward(s.count(), b.y, b.dy);
             ops.convBackwardFilter(c, n, b.input, b.dy, b.param.dw, b.param.db);
+            mark(c.name() + " backward filter");
             if (b.dInput != null) {
                 ops.convBackwardData(c, n, b.param.w, b.dy, b.dInput);
+                mark(c.name() + " backward data");
             }
         }
     }

@@ -76,6 +76,7 @@ public final class CudaOps implements Ops {
         int fwd, bwdData, bwdFilter;
         long fwdBytes, bwdDataBytes, bwdFilterBytes;
         boolean fused = true;
+        boolean fusedTimed;
     }
 
     private final int device;
@@ -117,7 +118,7 @@ public final class CudaOps implements Ops {
         dnn(cudnnSetStream(cudnn, stream), "cudnnSetStream", "");
         blas(cublasCreate_v2(cublas), "cublasCreate");
         blas(cublasSetStream_v2(cublas, stream), "cublasSetStream");
-        blas(cublasSetMathMode(cublas, precision == Precision.FP32 ? CUBLAS_PEDANTIC_MATH
+        blas(cublasSetMathMode(cublas, precision.fp32Arithmetic() ? CUBLAS_PEDANTIC_MATH
                 : CUBLAS_TF32_TENSOR_OP_MATH), "cublasSetMathMode");
         dnn(cudnnCreateActivationDescriptor(relu), "cudnnCreateActivationDescriptor", "");
         dnn(cudnnSetActivationDescriptor(relu, CUDNN_ACTIVATION_RELU, CUDNN_NOT_PROPAGATE_NAN, 0.0),
@@ -126,10 +127,13 @@ public final class CudaOps implements Ops {
         for (CUevent_st e : stagingFree) {
             cuda(cudaEventCreateWithFlags(e, cudaEventDisableTiming), "cudaEventCreate");
         }
-        log.accept(String.format(Locale.ROOT, "cuda ops on device %d: precision %s (cuDNN convolutions: %s; cuBLAS: %s)",
-                device, precision.id(), precision == Precision.FP32 ? "FMA math, deterministic algorithms"
-                        : "default math, TF32 tensor cores allowed",
-                precision == Precision.FP32 ? "pedantic fp32" : "TF32 tensor op math"));
+        log.accept(String.format(Locale.ROOT,
+                "cuda ops on device %d: precision %s (cuDNN convolutions: %s; cuBLAS: %s)",
+                device, precision.id(), switch (precision) {
+                    case FP32 -> "FMA math, deterministic direct-sum algorithms";
+                    case FP32_FAST -> "FMA math, the fastest fp32 algorithms (Winograd and FFT included)";
+                    case TF32 -> "default math, TF32 tensor cores allowed";
+                }, precision.fp32Arithmetic() ? "pedantic fp32" : "TF32 tensor op math"));
     }
 
     @Override
@@ -144,6 +148,13 @@ public final class CudaOps implements Ops {
 
     public Precision precision() {
         return precision;
+    }
+
+    private boolean fusedAllowed = !"0".equals(System.getenv("ALEXNET4J_CUDA_FUSED"));
+
+    /** Whether convolution, bias and ReLU run as cuDNN's one fused call (default; off: three calls, for timing). */
+    public void fused(boolean on) {
+        fusedAllowed = on;
     }
 
     @Override
@@ -271,11 +282,12 @@ public final class CudaOps implements Ops {
         dnn(cudnnCreateFilterDescriptor(p.w), "cudnnCreateFilterDescriptor", layer);
         dnn(cudnnSetFilter4dDescriptor(p.w, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW, c.outChannels(),
                 c.inChannels() / c.groups(), c.kernel(), c.kernel()), "cudnnSetFilter4dDescriptor", layer);
-        int math = precision == Precision.FP32 ? CUDNN_FMA_MATH : CUDNN_DEFAULT_MATH;
+        int math = precision.fp32Arithmetic() ? CUDNN_FMA_MATH : CUDNN_DEFAULT_MATH;
         p.conv = convDescriptor(c, math);
         p.convBwdFilter = convDescriptor(c, math);
         p.convBwdData = convDescriptor(c, math);
         boolean exact = precision == Precision.FP32;
+        boolean fmaOnly = precision.fp32Arithmetic();
         int max = 16;
         IntPointer found = new IntPointer(1);
 
@@ -283,27 +295,30 @@ public final class CudaOps implements Ops {
         dnn(cudnnFindConvolutionForwardAlgorithm(cudnn, p.x, p.w, p.conv, p.y, max, found, fwd),
                 "cudnnFindConvolutionForwardAlgorithm", layer);
         int fi = pick(found.get(), i -> fwd.position(i).status(), i -> fwd.position(i).determinism(),
-                i -> fwd.position(i).mathType(), i -> fwd.position(i).memory(), exact, layer + " forward");
+                i -> fwd.position(i).mathType(), i -> fwd.position(i).memory(),
+                i -> DIRECT_FWD.contains(fwd.position(i).algo()), exact, fmaOnly, layer + " forward");
         p.fwd = fwd.position(fi).algo();
-        setMath(p.conv, fwd.position(fi).mathType(), exact, layer);
+        setMath(p.conv, fwd.position(fi).mathType(), fmaOnly, layer);
         p.fwdBytes = fwd.position(fi).memory();
 
         cudnnConvolutionBwdFilterAlgoPerf_t bf = new cudnnConvolutionBwdFilterAlgoPerf_t(max);
         dnn(cudnnFindConvolutionBackwardFilterAlgorithm(cudnn, p.x, p.y, p.convBwdFilter, p.w, max, found, bf),
                 "cudnnFindConvolutionBackwardFilterAlgorithm", layer);
         int bfi = pick(found.get(), i -> bf.position(i).status(), i -> bf.position(i).determinism(),
-                i -> bf.position(i).mathType(), i -> bf.position(i).memory(), exact, layer + " backward filter");
+                i -> bf.position(i).mathType(), i -> bf.position(i).memory(),
+                i -> DIRECT_BWD_FILTER.contains(bf.position(i).algo()), exact, fmaOnly, layer + " backward filter");
         p.bwdFilter = bf.position(bfi).algo();
-        setMath(p.convBwdFilter, bf.position(bfi).mathType(), exact, layer);
+        setMath(p.convBwdFilter, bf.position(bfi).mathType(), fmaOnly, layer);
         p.bwdFilterBytes = bf.position(bfi).memory();
 
         cudnnConvolutionBwdDataAlgoPerf_t bd = new cudnnConvolutionBwdDataAlgoPerf_t(max);
         dnn(cudnnFindConvolutionBackwardDataAlgorithm(cudnn, p.w, p.y, p.convBwdData, p.x, max, found, bd),
                 "cudnnFindConvolutionBackwardDataAlgorithm", layer);
         int bdi = pick(found.get(), i -> bd.position(i).status(), i -> bd.position(i).determinism(),
-                i -> bd.position(i).mathType(), i -> bd.position(i).memory(), exact, layer + " backward data");
+                i -> bd.position(i).mathType(), i -> bd.position(i).memory(),
+                i -> DIRECT_BWD_DATA.contains(bd.position(i).algo()), exact, fmaOnly, layer + " backward data");
         p.bwdData = bd.position(bdi).algo();
-        setMath(p.convBwdData, bd.position(bdi).mathType(), exact, layer);
+        setMath(p.convBwdData, bd.position(bdi).mathType(), fmaOnly, layer);
         p.bwdDataBytes = bd.position(bdi).memory();
         ensureWorkspace(Math.max(p.fwdBytes, Math.max(p.bwdFilterBytes, p.bwdDataBytes)));
         String line = String.format(Locale.ROOT, "fwd %d, bwd-filter %d, bwd-data %d (workspace %.1f MiB)", p.fwd,
@@ -324,9 +339,9 @@ public final class CudaOps implements Ops {
         return d;
     }
 
-    /** Runs with the math type the search timed the chosen algorithm with (exact mode stays on FMA math). */
-    private void setMath(cudnnConvolutionStruct d, int math, boolean exact, String layer) {
-        if (!exact) {
+    /** Runs with the math type the search timed the chosen algorithm with (fp32 modes stay on FMA math). */
+    private void setMath(cudnnConvolutionStruct d, int math, boolean fmaOnly, String layer) {
+        if (!fmaOnly) {
             dnn(cudnnSetConvolutionMathType(d, math), "cudnnSetConvolutionMathType", layer);
         }
     }
@@ -336,34 +351,55 @@ public final class CudaOps implements Ops {
     }
 
     /**
-     * The fastest result that succeeded and fits the workspace limit; in exact mode one that is deterministic and
-     * uses no tensor-op math, else (logged) the fastest exact-math one, else the fastest.
+     * The algorithms that sum products directly (GEMM-like, as a CPU does), without Winograd or FFT transforms: exact
+     * fp32 takes only these. Winograd and FFT round differently (5e-4 relative seen on one layer), enough to move a
+     * ReLU or max-pooling decision, and cuDNN's timed search picks among them differently from run to run (on an H200
+     * the full caffe net's gradients then differed from DL4J's by up to 0.7 % in norm).
      */
-    private int pick(int found, IntAt status, IntAt determinism, IntAt mathType, IntAt memory, boolean exact,
-                     String what) {
-        int fastest = -1, exactMath = -1;
+    private static final java.util.Set<Integer> DIRECT_FWD = java.util.Set.of(CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM,
+            CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_PRECOMP_GEMM, CUDNN_CONVOLUTION_FWD_ALGO_GEMM,
+            CUDNN_CONVOLUTION_FWD_ALGO_DIRECT);
+    private static final java.util.Set<Integer> DIRECT_BWD_DATA = java.util.Set.of(CUDNN_CONVOLUTION_BWD_DATA_ALGO_0,
+            CUDNN_CONVOLUTION_BWD_DATA_ALGO_1);
+    private static final java.util.Set<Integer> DIRECT_BWD_FILTER = java.util.Set.of(
+            CUDNN_CONVOLUTION_BWD_FILTER_ALGO_0, CUDNN_CONVOLUTION_BWD_FILTER_ALGO_1,
+            CUDNN_CONVOLUTION_BWD_FILTER_ALGO_3);
+
+    private interface Test {
+        boolean at(int i);
+    }
+
+    /**
+     * The fastest result that succeeded and fits the workspace limit; with {@code fmaOnly} one without tensor-op math;
+     * with {@code exact} also one that sums directly and is deterministic. Where none qualifies: (logged) the fastest
+     * that keeps the most of that, else the fastest.
+     */
+    private int pick(int found, IntAt status, IntAt determinism, IntAt mathType, IntAt memory, Test direct,
+                     boolean exact, boolean fmaOnly, String what) {
+        int fastest = -1, fallback = -1;
         for (int i = 0; i < found; i++) {
             if (status.at(i) != CUDNN_STATUS_SUCCESS || memory.at(i) > WORKSPACE_LIMIT) {
                 continue;
             }
             boolean tensorOps = mathType.at(i) == CUDNN_TENSOR_OP_MATH
                     || mathType.at(i) == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION;
-            if (!exact || (!tensorOps && determinism.at(i) == CUDNN_DETERMINISTIC)) {
+            boolean fmaOk = !fmaOnly || !tensorOps;
+            if (fmaOk && (!exact || (direct.at(i) && determinism.at(i) == CUDNN_DETERMINISTIC))) {
                 return i;
             }
             if (fastest < 0) {
                 fastest = i;
             }
-            if (!tensorOps && exactMath < 0) {
-                exactMath = i;
+            if (fmaOk && (!exact || direct.at(i)) && fallback < 0) {
+                fallback = i;
             }
         }
-        int chosen = exactMath >= 0 ? exactMath : fastest;
+        int chosen = fallback >= 0 ? fallback : fastest;
         if (chosen < 0) {
             throw new CudaException("cuDNN found no usable algorithm for " + what + " (" + found + " tried)");
         }
-        log.accept(what + ": no deterministic exact-fp32 algorithm; using algorithm " + chosen + " of the search"
-                + (exactMath >= 0 ? " (exact math, not deterministic)" : " (may use tensor-op math)"));
+        log.accept(what + ": no algorithm meets --precision " + precision.id() + "; using result " + chosen
+                + " of the search" + (fallback >= 0 ? " (not deterministic)" : " (may use tensor-op math)"));
         return chosen;
     }
 
@@ -389,7 +425,10 @@ public final class CudaOps implements Ops {
     @Override
     public void convForward(Conv c, int n, Buffer x, Buffer w, Buffer bias, Buffer y) {
         ConvPlan p = plan(c, n);
-        if (p.fused) {
+        if (!p.fusedTimed && fusedAllowed && p.fused) {
+            chooseFused(c, n, p, x, w, bias, y);
+        }
+        if (p.fused && fusedAllowed) {
             int rc = cudnnConvolutionBiasActivationForward(cudnn, ONE, p.x, dev(x).p, p.w, dev(w).p, p.conv, p.fwd,
                     workspace, workspaceBytes, ZERO, p.y, dev(y).p, p.bias, dev(bias).p, relu, p.y, dev(y).p);
             if (rc == CUDNN_STATUS_SUCCESS) {
@@ -401,6 +440,56 @@ public final class CudaOps implements Ops {
             p.fused = false;
             log.accept(c.name() + ": fused convolution+bias+ReLU not supported for its algorithm; three calls");
         }
+        separate(c, p, x, w, bias, y);
+    }
+
+    /**
+     * Times cuDNN's fused convolution+bias+ReLU against the three separate calls on this convolution's first batch and
+     * keeps the faster: the algorithm search times the convolution alone, and with some algorithms the fused call is
+     * several times slower (measured on an H200 with tf32's implicit-precomputed-GEMM: conv4 2.3 ms fused, 0.29 ms
+     * in three calls).
+     */
+    private void chooseFused(Conv c, int n, ConvPlan p, Buffer x, Buffer w, Buffer bias, Buffer y) {
+        p.fusedTimed = true;
+        CUevent_st a = timingEvent(), b = timingEvent(), d = timingEvent();
+        try {
+            // one untimed call of each first: the first call of a kernel loads it
+            int rc = cudnnConvolutionBiasActivationForward(cudnn, ONE, p.x, dev(x).p, p.w, dev(w).p, p.conv, p.fwd,
+                    workspace, workspaceBytes, ZERO, p.y, dev(y).p, p.bias, dev(bias).p, relu, p.y, dev(y).p);
+            if (rc == CUDNN_STATUS_SUCCESS) {
+                separate(c, p, x, w, bias, y);
+            }
+            record(a);
+            for (int i = 0; i < 3 && rc == CUDNN_STATUS_SUCCESS; i++) {
+                rc = cudnnConvolutionBiasActivationForward(cudnn, ONE, p.x, dev(x).p, p.w, dev(w).p, p.conv, p.fwd,
+                        workspace, workspaceBytes, ZERO, p.y, dev(y).p, p.bias, dev(bias).p, relu, p.y, dev(y).p);
+            }
+            record(b);
+            if (rc != CUDNN_STATUS_SUCCESS) {
+                if (rc != CUDNN_STATUS_NOT_SUPPORTED) {
+                    dnn(rc, "cudnnConvolutionBiasActivationForward", c.name());
+                }
+                p.fused = false;
+                log.accept(c.name() + "/" + n + ": the fused convolution+bias+ReLU is not supported with its "
+                        + "algorithm; three calls");
+                return;
+            }
+            for (int i = 0; i < 3; i++) {
+                separate(c, p, x, w, bias, y);
+            }
+            record(d);
+            float fused = elapsedMs(a, b), apart = elapsedMs(b, d);
+            p.fused = fused <= apart;
+            log.accept(String.format(Locale.ROOT, "%s/%d: convolution+bias+ReLU fused %.3f ms, three calls %.3f ms: %s",
+                    c.name(), n, fused / 3, apart / 3, p.fused ? "fused" : "three calls"));
+        } finally {
+            cudaEventDestroy(a);
+            cudaEventDestroy(b);
+            cudaEventDestroy(d);
+        }
+    }
+
+    private void separate(Conv c, ConvPlan p, Buffer x, Buffer w, Buffer bias, Buffer y) {
         dnn(cudnnConvolutionForward(cudnn, ONE, p.x, dev(x).p, p.w, dev(w).p, p.conv, p.fwd, workspace,
                 workspaceBytes, ZERO, p.y, dev(y).p), "cudnnConvolutionForward", c.name());
         dnn(cudnnAddTensor(cudnn, ONE, p.bias, dev(bias).p, ONE, p.y, dev(y).p), "cudnnAddTensor", c.name());
@@ -418,8 +507,8 @@ public final class CudaOps implements Ops {
     @Override
     public void convBackwardFilter(Conv c, int n, Buffer x, Buffer dy, Buffer dw, Buffer db) {
         ConvPlan p = plan(c, n);
-        dnn(cudnnConvolutionBackwardFilter(cudnn, ONE, p.x, dev(x).p, p.y, dev(dy).p, p.convBwdFilter, p.bwdFilter, workspace,
-                workspaceBytes, ZERO, p.w, dev(dw).p), "cudnnConvolutionBackwardFilter", c.name());
+        dnn(cudnnConvolutionBackwardFilter(cudnn, ONE, p.x, dev(x).p, p.y, dev(dy).p, p.convBwdFilter, p.bwdFilter,
+                workspace, workspaceBytes, ZERO, p.w, dev(dw).p), "cudnnConvolutionBackwardFilter", c.name());
         dnn(cudnnConvolutionBackwardBias(cudnn, ONE, p.y, dev(dy).p, ZERO, p.bias, dev(db).p),
                 "cudnnConvolutionBackwardBias", c.name());
     }

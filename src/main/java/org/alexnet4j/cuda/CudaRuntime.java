@@ -45,7 +45,7 @@ public final class CudaRuntime {
     private CudaRuntime() {
     }
 
-    /** Checks the driver, the libraries and device {@code device}; throws a {@link CudaException} sentence if not usable. */
+    /** Checks the driver, the libraries and GPU {@code device}; throws a {@link CudaException} sentence if unusable. */
     public static Info probe(int device) {
         try {
             Loader.load(org.bytedeco.cuda.global.cudart.class);

@@ -105,7 +105,7 @@ class CudaPackageTest {
         assertThatThrownBy(() -> CudaRuntime.open(0, Precision.FP32, m -> { }))
                 .isInstanceOf(CudaException.class).hasMessageContaining("No NVIDIA GPU driver")
                 .hasMessageContaining("--engine onednn or dl4j");
-        assertThatThrownBy(() -> Precision.fromId("fp16")).hasMessageContaining("fp32, tf32");
+        assertThatThrownBy(() -> Precision.fromId("fp16")).hasMessageContaining("fp32, fp32-fast, tf32");
     }
 
     @Test

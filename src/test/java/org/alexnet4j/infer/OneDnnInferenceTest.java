@@ -152,7 +152,8 @@ class OneDnnInferenceTest {
         }
         assertThatThrownBy(() -> InferenceEngine.open(InferenceEngine.Kind.ONEDNN, nhwc, g))
                 .hasMessageContaining("--engine onednn cannot run this net: its data format is NHWC");
-        assertThatThrownBy(() -> InferenceEngine.Kind.fromId("tensorrt")).hasMessageContaining("auto, onednn or dl4j");
+        assertThatThrownBy(() -> InferenceEngine.Kind.fromId("tensorrt"))
+                .hasMessageContaining("auto, onednn, dl4j or cuda");
         AlexNet net = AlexNet.builder(Variant.PAPER).width(0.25).numClasses(10).build();
         try (OneDnnInference e = OneDnnInference.compile(net, net.newGraph(), 2)) {
             assertThatThrownBy(() -> e.output(input(net, 3, 1))).hasMessageContaining("input must be [2, 3, 227, 227]");
