@@ -11,6 +11,7 @@ import org.alexnet4j.weights.ModelFiles;
 import org.alexnet4j.weights.NpzStreamWriter;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import org.alexnet4j.infer.InferenceEngine;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -61,6 +62,9 @@ class FeaturesCommand implements Callable<Integer> {
     @Mixin
     ThreadsOption threads;
 
+    @Mixin
+    EngineOption engine;
+
     @Spec
     CommandSpec spec;
 
@@ -74,6 +78,18 @@ class FeaturesCommand implements Callable<Integer> {
         ModelFiles.Loaded loaded = source.load(model);
         AlexNet net = loaded.net();
         FeatureExtractor fx = new FeatureExtractor(loaded.graph(), net, layer);
+        org.alexnet4j.cuda.AlexNetEngine cuda = null;
+        if (engine.kind() == org.alexnet4j.infer.InferenceEngine.Kind.ONEDNN) {
+            throw new IllegalArgumentException("features run on DL4J's graph or the CUDA engine: --engine dl4j, cuda "
+                    + "or auto");
+        }
+        if (org.alexnet4j.infer.InferenceEngine.usesCuda(engine.kind(), net)) {
+            InferenceEngine.Gpu gpu = engine.gpu();
+            cuda = new org.alexnet4j.cuda.AlexNetEngine(net.spec(), org.alexnet4j.cuda.CudaRuntime.open(gpu.device(),
+                    gpu.precision(), m -> { }), batch * (views.tenCrop() ? 10 : 1), net.seed());
+            org.alexnet4j.weights.EngineWeights.toEngine(loaded.graph(), net, cuda);
+            fx.onEngine(cuda);
+        }
         int t = threads.count();
         Map<String, ImageSource> sources = Datasets.open(data, t, Preprocessing.resize(net),
                 splits.toArray(new String[0]));
@@ -105,6 +121,9 @@ class FeaturesCommand implements Callable<Integer> {
             npz.close();
             done = true;
         } finally {
+            if (cuda != null) {
+                cuda.close();
+            }
             if (!done) {
                 npz.abandon();
             }

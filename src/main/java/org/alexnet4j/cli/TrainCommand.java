@@ -142,10 +142,11 @@ class TrainCommand implements Callable<Integer> {
             + "(Caffe's lr_mult).")
     String lrMult;
 
-    @Option(names = "--engine", paramLabel = "dl4j|cuda|reference", description = "What computes the training "
+    @Option(names = "--engine", paramLabel = "auto|dl4j|cuda|reference", description = "What computes the training "
             + "steps: dl4j (DL4J's graph on ND4J: the CPU, or ND4J's CUDA 11.6 build), cuda (the CUDA 13 / cuDNN 9 "
             + "engine: Turing..Blackwell GPUs, README \"GPUs\"), reference (the CUDA engine's steps on the CPU: slow, "
-            + "for checks) (default: dl4j). May change on --resume.")
+            + "for checks), auto (cuda where a usable GPU is found and the recipe runs there, else dl4j) (default: "
+            + "auto). May change on --resume.")
     String engine;
 
     @Option(names = "--device", paramLabel = "N", description = "With --engine cuda: the GPU (default: 0).")

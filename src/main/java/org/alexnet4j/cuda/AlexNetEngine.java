@@ -350,6 +350,36 @@ public final class AlexNetEngine implements AutoCloseable {
         return out;
     }
 
+    /** The layers {@link #features} reads: the pooled map fc6 reads, fc6 and fc7 (after ReLU), fc8 (logits). */
+    public static final List<String> FEATURE_LAYERS = List.of("pool5", "fc6", "fc7", "fc8");
+
+    /**
+     * A layer's activations {@code [n, D]} for {@code n} images, inference mode: {@code pool5} (the map fc6 reads,
+     * flattened in NCHW order), {@code fc6} and {@code fc7} (after ReLU), {@code fc8} (logits).
+     */
+    public float[] features(String layer, float[] images, int n) {
+        Ops.Buffer source;
+        int width;
+        switch (layer) {
+            case "pool5" -> {
+                Block b = blocks.get(blocks.size() - 1);
+                source = b.out;
+                width = b.outChannels * b.outSide * b.outSide;
+            }
+            case "fc6", "fc7", "fc8" -> {
+                Dense d = dense.get(Integer.parseInt(layer.substring(2)) - 6);
+                source = d.y;
+                width = d.outWidth;
+            }
+            default -> throw new IllegalArgumentException("the " + ops.name() + " engine gives the features of "
+                    + FEATURE_LAYERS + ", not '" + layer + "'");
+        }
+        forward(images, n, false);
+        float[] out = new float[n * width];
+        ops.download(source, n * width, out);
+        return out;
+    }
+
     /**
      * Runs the forward pass and leaves the logits on the device (timing without a copy back); {@code null} images
      * run the batch already on the device again. {@link #step} takes {@code null} images the same way.

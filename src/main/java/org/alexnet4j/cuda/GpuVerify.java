@@ -452,14 +452,10 @@ public final class GpuVerify {
         Map<String, Object> m = new LinkedHashMap<>();
         try (CudaOps ops = CudaRuntime.open(0, p, this::note); AlexNetEngine e = new AlexNetEngine(spec, ops, batch,
                 1)) {
-            e.initialise(1, false);
-            float[] images = SeededInit.images(spec, batch, 1);
-            int[] labels = SeededInit.labels(spec.numClasses(), batch, 1);
-            AlexNetEngine.Update u = AlexNetEngine.Update.of(0.01, 0.9, 5e-4);
-            e.step(images, labels, batch, u, true);
-            for (int i = 0; i < 3; i++) {
-                e.step(null, labels, batch, u, false);
-            }
+            Batch w = warmUp(e, spec, batch);
+            float[] images = w.images();
+            int[] labels = w.labels();
+            AlexNetEngine.Update u = WARM_UPDATE;
             int iters = 15;
             var a = ops.timingEvent();
             var b = ops.timingEvent();
@@ -494,20 +490,32 @@ public final class GpuVerify {
         return m;
     }
 
+    private static final AlexNetEngine.Update WARM_UPDATE = AlexNetEngine.Update.of(0.01, 0.9, 5e-4);
+
+    private record Batch(float[] images, int[] labels) {
+    }
+
+    /** Seeded weights and a seeded batch on the device, and four untimed steps (algorithm search, first calls). */
+    private static Batch warmUp(AlexNetEngine e, NetSpec spec, int batch) {
+        e.initialise(1, false);
+        Batch b = new Batch(SeededInit.images(spec, batch, 1), SeededInit.labels(spec.numClasses(), batch, 1));
+        e.step(b.images(), b.labels(), batch, WARM_UPDATE, true);
+        for (int i = 0; i < 3; i++) {
+            e.step(null, b.labels(), batch, WARM_UPDATE, false);
+        }
+        return b;
+    }
+
     /** One training step's time per op (CUDA events between ops, the mean of 5 steps after warm-up). */
     private Map<String, Object> profile(NetSpec spec, Precision p, int batch, boolean fused) {
         Map<String, Object> m = new LinkedHashMap<>();
         try (CudaOps ops = CudaRuntime.open(0, p, this::note); AlexNetEngine e = new AlexNetEngine(spec, ops, batch,
                 1)) {
             ops.fused(fused);
-            e.initialise(1, false);
-            float[] images = SeededInit.images(spec, batch, 1);
-            int[] labels = SeededInit.labels(spec.numClasses(), batch, 1);
-            AlexNetEngine.Update u = AlexNetEngine.Update.of(0.01, 0.9, 5e-4);
-            e.step(images, labels, batch, u, true);
-            for (int i = 0; i < 3; i++) {
-                e.step(null, labels, batch, u, false);
-            }
+            Batch w = warmUp(e, spec, batch);
+            float[] images = w.images();
+            int[] labels = w.labels();
+            AlexNetEngine.Update u = WARM_UPDATE;
             Map<String, Double> sum = new LinkedHashMap<>();
             int steps = 5;
             for (int i = 0; i < steps; i++) {

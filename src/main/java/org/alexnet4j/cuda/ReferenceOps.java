@@ -391,20 +391,26 @@ public final class ReferenceOps implements Ops {
         float[] logits = a(lb), onehot = a(yb), probs = a(pb), d = a(db);
         IntStream.range(0, n).parallel().forEach(r -> {
             int base = r * classes;
-            float max = Float.NEGATIVE_INFINITY;
+            softmax(logits, base, classes, probs, base);
             for (int j = 0; j < classes; j++) {
-                max = Math.max(max, logits[base + j]);
-            }
-            double sum = 0;
-            for (int j = 0; j < classes; j++) {
-                sum += Math.exp(logits[base + j] - max);
-            }
-            for (int j = 0; j < classes; j++) {
-                float p = (float) (Math.exp(logits[base + j] - max) / sum);
-                probs[base + j] = p;
-                d[base + j] = (p - onehot[base + j]) / n;
+                d[base + j] = (probs[base + j] - onehot[base + j]) / n;
             }
         });
+    }
+
+    /** {@code out[to..to+len)} = softmax of {@code in[at..at+len)} (max-shifted, summed in double). */
+    public static void softmax(float[] in, int at, int len, float[] out, int to) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < len; i++) {
+            max = Math.max(max, in[at + i]);
+        }
+        double sum = 0;
+        for (int i = 0; i < len; i++) {
+            sum += Math.exp(in[at + i] - max);
+        }
+        for (int i = 0; i < len; i++) {
+            out[to + i] = (float) (Math.exp(in[at + i] - max) / sum);
+        }
     }
 
     @Override

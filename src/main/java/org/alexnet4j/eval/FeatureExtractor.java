@@ -41,6 +41,8 @@ public final class FeatureExtractor {
     private final AlexNet net;
     private final String vertex;
     private final boolean logits;
+    private final String layer;
+    private org.alexnet4j.cuda.AlexNetEngine engine;
 
     /**
      * @param layer {@code fc6}, {@code fc7}, {@code fc8} (logits, before the softmax), {@code pool5} (the map fc6
@@ -51,6 +53,20 @@ public final class FeatureExtractor {
         this.net = net;
         this.logits = layer.equals(AlexNet.OUTPUT);
         this.vertex = logits ? AlexNet.OUTPUT : vertex(graph, layer);
+        this.layer = layer;
+    }
+
+    /**
+     * Computes the features on {@code engine} (the CUDA engine, holding the graph's parameters) instead of DL4J's
+     * graph; it gives {@link org.alexnet4j.cuda.AlexNetEngine#FEATURE_LAYERS} only. Closed with the caller's engine.
+     */
+    public FeatureExtractor onEngine(org.alexnet4j.cuda.AlexNetEngine engine) {
+        if (!org.alexnet4j.cuda.AlexNetEngine.FEATURE_LAYERS.contains(layer)) {
+            throw new IllegalArgumentException("--layer " + layer + " on the CUDA engine: it gives "
+                    + org.alexnet4j.cuda.AlexNetEngine.FEATURE_LAYERS + "; use --engine dl4j for other layers");
+        }
+        this.engine = engine;
+        return this;
     }
 
     /** The graph vertex whose output is the feature {@code layer}. */
@@ -101,7 +117,7 @@ public final class FeatureExtractor {
                 if (net.dataFormat() == CNN2DFormat.NHWC) {
                     x = x.permute(0, 2, 3, 1).dup('c');
                 }
-                INDArray a = activations(x);
+                INDArray a = engine != null ? engineFeatures(x) : activations(x);
                 List<Serializable> meta = ds.getExampleMetaData();
                 int[] label = ds.getLabels().argMax(1).toIntVector();
                 int step = ten ? TenCrop.VIEWS : 1;
@@ -123,6 +139,28 @@ public final class FeatureExtractor {
             }
             return new Summary(images, Math.max(dims, 0), it.skippedCount());
         }
+    }
+
+    /** As {@link #activations}, on the engine, in pieces of its planned batch. */
+    INDArray engineFeatures(INDArray x) {
+        int n = (int) x.size(0);
+        float[] all = org.alexnet4j.train.EngineTraining.images(x, net);
+        int per = all.length / n, b = engine.maxBatch();
+        java.util.List<float[]> parts = new java.util.ArrayList<>();
+        int width = 0;
+        for (int from = 0; from < n; from += b) {
+            int len = Math.min(b, n - from);
+            float[] f = engine.features(layer, java.util.Arrays.copyOfRange(all, from * per, (from + len) * per), len);
+            width = f.length / len;
+            parts.add(f);
+        }
+        float[] out = new float[n * width];
+        int at = 0;
+        for (float[] f : parts) {
+            System.arraycopy(f, 0, out, at, f.length);
+            at += f.length;
+        }
+        return org.nd4j.linalg.factory.Nd4j.create(out, new long[]{n, width}, 'c');
     }
 
     /** The features of an NCHW (or the net's layout) batch, flattened to {@code [N, D]} in NCHW order. */

@@ -193,24 +193,10 @@ public final class InferenceEngine implements AutoCloseable {
             float[] part = java.util.Arrays.copyOfRange(all, from * per, (from + len) * per);
             float[] logits = cuda.logits(part, len);
             for (int r = 0; r < len; r++) {
-                softmax(logits, r * classes, classes, probs, (from + r) * classes);
+                org.alexnet4j.cuda.ReferenceOps.softmax(logits, r * classes, classes, probs, (from + r) * classes);
             }
         }
         return Nd4j.create(probs, new long[]{n, classes}, 'c');
-    }
-
-    private static void softmax(float[] in, int at, int len, float[] out, int to) {
-        float max = Float.NEGATIVE_INFINITY;
-        for (int i = 0; i < len; i++) {
-            max = Math.max(max, in[at + i]);
-        }
-        double sum = 0;
-        for (int i = 0; i < len; i++) {
-            sum += Math.exp(in[at + i] - max);
-        }
-        for (int i = 0; i < len; i++) {
-            out[to + i] = (float) (Math.exp(in[at + i] - max) / sum);
-        }
     }
 
     private static long[] withBatch(long[] shape, long b) {

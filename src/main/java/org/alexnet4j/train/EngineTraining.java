@@ -35,7 +35,7 @@ public final class EngineTraining implements StepEngine {
     public EngineTraining(ComputationGraph graph, AlexNet net, AlexNetEngine engine, TrainConfig cfg,
                           DoubleSupplier lr) {
         if (!cfg.optimizer.equals("sgd")) {
-            throw new IllegalArgumentException("--engine " + cfg.engine + " trains with the paper's classical momentum"
+            throw new IllegalArgumentException("the CUDA engine trains with the paper's classical momentum"
                     + " (--optimizer sgd), not " + cfg.optimizer);
         }
         this.graph = graph;

@@ -61,10 +61,11 @@ public class TrainConfig {
     public int devices = 1;
     /**
      * What computes the steps: {@code dl4j} (DL4J's graph on ND4J's backend), {@code cuda} (the project's CUDA 13 /
-     * cuDNN 9 engine, org.alexnet4j.cuda) or {@code reference} (that engine's orchestration on its CPU reference ops:
-     * slow, for checks). Checkpoints are the same for all three, so a run resumes on another engine.
+     * cuDNN 9 engine, org.alexnet4j.cuda), {@code reference} (that engine's orchestration on its CPU reference ops:
+     * slow, for checks) or {@code auto} (cuda where a usable GPU is found and the recipe runs there, else dl4j).
+     * Checkpoints are the same for all, so a run resumes on another engine.
      */
-    public String engine = "dl4j";
+    public String engine = "auto";
     /** The GPU of {@code --engine cuda}. */
     public int device = 0;
     /** The CUDA engine's arithmetic: fp32 (exact) or tf32. */
@@ -180,11 +181,12 @@ public class TrainConfig {
         check(spark == null || devices == 1, "--spark and --devices N > 1 do not combine: on Spark, workers are "
                 + "Spark tasks (--spark-workers)");
         DataParallel.Mode.fromId(parallelMode);
-        check(engine.equals("dl4j") || engine.equals("cuda") || engine.equals("reference"),
-                "--engine must be dl4j, cuda or reference, got " + engine);
-        check(engine.equals("dl4j") || (devices == 1 && spark == null), "--engine " + engine + " trains on one "
+        check(engine.equals("auto") || engine.equals("dl4j") || engine.equals("cuda") || engine.equals("reference"),
+                "--engine must be auto, dl4j, cuda or reference, got " + engine);
+        boolean own = engine.equals("cuda") || engine.equals("reference");
+        check(!own || (devices == 1 && spark == null), "--engine " + engine + " trains on one "
                 + "device: --devices N > 1 and --spark run on DL4J's engine (multi-GPU on the CUDA engine is not built)");
-        check(engine.equals("dl4j") || optimizer.equals("sgd"), "--engine " + engine + " trains with the paper's "
+        check(!own || optimizer.equals("sgd"), "--engine " + engine + " trains with the paper's "
                 + "classical momentum (--optimizer sgd)");
         check(device >= 0, "--device must be >= 0");
         org.alexnet4j.cuda.Precision.fromId(precision);
@@ -197,6 +199,27 @@ public class TrainConfig {
         if (!ok) {
             throw new IllegalArgumentException(message);
         }
+    }
+
+    /**
+     * The engine {@code auto} means for this recipe and net here: cuda where {@code gpuProblem} is null (a usable GPU)
+     * and the recipe runs on it (one device, no Spark, the paper's momentum, no edge padding), else dl4j; with the
+     * reason when a GPU was there but the recipe kept it on DL4J. Other engines are themselves.
+     */
+    public String resolvedEngine(boolean edgePadding, String gpuProblem, java.util.function.Consumer<String> why) {
+        if (!engine.equals("auto")) {
+            return engine;
+        }
+        if (gpuProblem != null) {
+            return "dl4j";
+        }
+        String keep = devices > 1 ? "--devices " + devices : spark != null ? "--spark"
+                : !optimizer.equals("sgd") ? "--optimizer " + optimizer : edgePadding ? "edge padding" : null;
+        if (keep != null) {
+            why.accept("a usable GPU was found, but " + keep + " trains on DL4J's engine");
+            return "dl4j";
+        }
+        return "cuda";
     }
 
     public int dataThreads() {

@@ -434,11 +434,13 @@ public final class Trainer {
     }
 
     private StepEngine engine(int replicas, int crop) {
-        if (!cfg.engine.equals("dl4j")) {
-            org.alexnet4j.cuda.Ops ops = cfg.engine.equals("cuda")
+        String engine = cfg.resolvedEngine(net.spec().edgePadding(), cfg.engine.equals("auto")
+                ? org.alexnet4j.cuda.CudaRuntime.whyNot() : null, log::info);
+        if (!engine.equals("dl4j")) {
+            org.alexnet4j.cuda.Ops ops = engine.equals("cuda")
                     ? org.alexnet4j.cuda.CudaRuntime.open(cfg.device, org.alexnet4j.cuda.Precision.fromId(cfg.precision),
                     log::info) : new org.alexnet4j.cuda.ReferenceOps();
-            log.info("training steps on the {} engine ({}{})", cfg.engine, ops.name(), cfg.engine.equals("cuda")
+            log.info("training steps on the {} engine ({}{})", engine, ops.name(), engine.equals("cuda")
                     ? ", device " + cfg.device + ", " + cfg.precision : ", the CUDA engine's CPU reference");
             return new EngineTraining(graph, net, new org.alexnet4j.cuda.AlexNetEngine(net.spec(), ops, cfg.batch,
                     cfg.seed), cfg, () -> state.schedule.lr);

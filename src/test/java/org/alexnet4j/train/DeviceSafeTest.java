@@ -94,12 +94,12 @@ class DeviceSafeTest {
         return AlexNet.builder().width(0.125).seed(7).build();
     }
 
-    private static INDArray params(Path run) throws Exception {
+    static INDArray params(Path run) throws Exception {
         String ckpt = new ObjectMapper().readTree(run.resolve(Trainer.STATE).toFile()).get("checkpoint").asText();
         return ModelFiles.load(run.resolve(ckpt), true).graph().params().castTo(DataType.DOUBLE);
     }
 
-    private static double relDiff(INDArray a, INDArray b) {
+    static double relDiff(INDArray a, INDArray b) {
         return a.sub(b).norm2Number().doubleValue() / b.norm2Number().doubleValue();
     }
 

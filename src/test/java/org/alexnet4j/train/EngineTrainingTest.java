@@ -12,6 +12,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.nio.file.Path;
 
+import static org.alexnet4j.train.DeviceSafeTest.params;
+import static org.alexnet4j.train.DeviceSafeTest.relDiff;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -50,19 +52,10 @@ class EngineTrainingTest {
         return AlexNet.builder().width(0.125).seed(7).dropout(0).build();
     }
 
-    private static INDArray params(Path run) throws Exception {
-        String ckpt = new ObjectMapper().readTree(run.resolve(Trainer.STATE).toFile()).get("checkpoint").asText();
-        return ModelFiles.load(run.resolve(ckpt), true).graph().params().castTo(DataType.DOUBLE);
-    }
-
     private static INDArray momentum(Path run) throws Exception {
         String ckpt = new ObjectMapper().readTree(run.resolve(Trainer.STATE).toFile()).get("checkpoint").asText();
         return ModelFiles.load(run.resolve(ckpt), true).graph().getUpdater().getStateViewArray()
                 .castTo(DataType.DOUBLE);
-    }
-
-    private static double relDiff(INDArray a, INDArray b) {
-        return a.sub(b).norm2Number().doubleValue() / b.norm2Number().doubleValue();
     }
 
     @Test
@@ -95,5 +88,24 @@ class EngineTrainingTest {
             assertThat(relDiff(momentum(run), momentum(tmp.resolve("stay")))).as("momentum, " + engines[0] + " then "
                     + engines[1]).isLessThan(1e-3);
         }
+    }
+
+    @Test
+    void autoTakesTheCudaEngineWhereAGpuIsUsableAndTheRecipeRunsThere() {
+        java.util.List<String> why = new java.util.ArrayList<>();
+        TrainConfig c = config(0, "auto");
+        assertThat(c.resolvedEngine(false, "no NVIDIA driver on this machine", why::add)).isEqualTo("dl4j");
+        assertThat(why).isEmpty();
+        assertThat(c.resolvedEngine(false, null, why::add)).isEqualTo("cuda");
+        assertThat(c.resolvedEngine(true, null, why::add)).isEqualTo("dl4j");
+        c.optimizer = "adam";
+        assertThat(c.resolvedEngine(false, null, why::add)).isEqualTo("dl4j");
+        assertThat(why).containsExactly("a usable GPU was found, but edge padding trains on DL4J's engine",
+                "a usable GPU was found, but --optimizer adam trains on DL4J's engine");
+        c.engine = "reference";
+        assertThat(c.resolvedEngine(false, "whatever", why::add)).isEqualTo("reference");
+        c.engine = "tensorrt";
+        org.assertj.core.api.Assertions.assertThatThrownBy(c::validate)
+                .hasMessageContaining("--engine must be auto, dl4j, cuda or reference");
     }
 }
