@@ -7,9 +7,8 @@ cd "$(dirname "$0")/.."
 ROOT="$(pwd)"
 B="$ROOT/target/gpu-bundle"
 
-if [[ ! -f target/alexnet4j.jar || ! -d target/lib ]]; then
-  mvn -B -q -DskipTests package
-fi
+# the classes and jar this checkout has (a stale jar would compute the fixtures with older code)
+mvn -B -q -DskipTests package
 JAVA_HOME="${JAVA_HOME:-$(dirname "$(dirname "$(readlink -f "$(command -v javac)")")")}"
 if [[ ! -d "$JAVA_HOME/jmods" ]]; then
   echo "jlink needs the JDK's jmods, which $JAVA_HOME lacks (on Debian/Ubuntu they come with openjdk-17-jdk-headless;"

@@ -87,7 +87,12 @@ public final class EngineTraining implements StepEngine {
     /** A batch as NCHW floats (an NHWC net's batch is transposed). */
     public static float[] images(INDArray features, AlexNet net) {
         INDArray x = net.dataFormat() == CNN2DFormat.NHWC ? features.permute(0, 3, 1, 2) : features;
-        return x.castTo(DataType.FLOAT).dup('c').data().asFloat();
+        if (x.dataType() != DataType.FLOAT) {
+            x = x.castTo(DataType.FLOAT);
+        }
+        // one copy (the float[] itself) for a dense batch, as the iterator's are; views and other orders first densely
+        boolean dense = x.ordering() == 'c' && !x.isView() && x.length() == x.data().length();
+        return (dense ? x : x.dup('c')).data().asFloat();
     }
 
     /** The class of each one-hot row. */
