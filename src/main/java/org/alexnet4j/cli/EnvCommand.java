@@ -30,6 +30,9 @@ class EnvCommand implements Callable<Integer> {
         info.put("helperLayers", coverage[0] + "/" + coverage[1]);
         info.put("maxBytes", System.getProperty("org.bytedeco.javacpp.maxbytes", "default"));
         info.put("maxPhysicalBytes", System.getProperty("org.bytedeco.javacpp.maxphysicalbytes", "default"));
+        String why = org.alexnet4j.cuda.CudaRuntime.whyNot();
+        info.put("cudaEngine", why == null ? "usable: " + org.alexnet4j.cuda.CudaRuntime.probe(0).asMap()
+                : "not usable: " + why);
         if (json) {
             spec.commandLine().getOut().println(Json.pretty(info));
         } else {

@@ -58,7 +58,7 @@ public final class AlexNetEngine implements AutoCloseable {
         final int biasCount;
         final Ops.Buffer w, b, dw, db, vw, vb;
 
-        Param(Ops ops, ParamLayer layer) {
+        Param(AlexNetEngine e, ParamLayer layer) {
             this.layer = layer;
             long wc = 1;
             for (long d : layer.weightShape()) {
@@ -67,12 +67,12 @@ public final class AlexNetEngine implements AutoCloseable {
             this.weightCount = Math.toIntExact(wc);
             this.biasCount = layer.outChannels();
             String n = layer.name();
-            w = ops.alloc(weightCount, n + " weights");
-            b = ops.alloc(biasCount, n + " biases");
-            dw = ops.alloc(weightCount, n + " weight gradient");
-            db = ops.alloc(biasCount, n + " bias gradient");
-            vw = ops.alloc(weightCount, n + " weight velocity");
-            vb = ops.alloc(biasCount, n + " bias velocity");
+            w = e.alloc(weightCount, n + " weights");
+            b = e.alloc(biasCount, n + " biases");
+            dw = e.alloc(weightCount, n + " weight gradient");
+            db = e.alloc(biasCount, n + " bias gradient");
+            vw = e.alloc(weightCount, n + " weight velocity");
+            vb = e.alloc(biasCount, n + " bias velocity");
         }
     }
 
@@ -117,6 +117,7 @@ public final class AlexNetEngine implements AutoCloseable {
     private int slot;
     private boolean slotUsed;
     private java.util.function.Consumer<String> tracer;
+    private long plannedBytes;
     private final int classes;
     private final float[] onehotHost;
     private long steps;
@@ -144,10 +145,10 @@ public final class AlexNetEngine implements AutoCloseable {
         this.pool = new Ops.Pool(spec.poolWindow(), NetSpec.POOL_STRIDE, spec.maxPooling());
         int n = maxBatch;
         // two input buffers: the next batch is copied in while the previous step still runs
-        images[0] = ops.alloc((long) n * 3 * imageSide * imageSide, "input images");
-        images[1] = ops.alloc((long) n * 3 * imageSide * imageSide, "input images");
+        images[0] = alloc((long) n * 3 * imageSide * imageSide, "input images");
+        images[1] = alloc((long) n * 3 * imageSide * imageSide, "input images");
         int side = imageSide + spec.inputOverhang();
-        paddedImage = spec.inputOverhang() > 0 ? ops.alloc((long) n * 3 * side * side, "padded images") : null;
+        paddedImage = spec.inputOverhang() > 0 ? alloc((long) n * 3 * side * side, "padded images") : null;
         Ops.Buffer current = paddedImage != null ? paddedImage : images[0];
         Ops.Buffer currentGrad = null;
         int channels = 3;
@@ -165,16 +166,16 @@ public final class AlexNetEngine implements AutoCloseable {
             b.input = current;
             b.dInput = first ? null : currentGrad;
             long count = (long) n * pl.outChannels() * outSide * outSide;
-            b.y = ops.alloc(count, pl.name() + " output");
-            b.dy = ops.alloc(count, pl.name() + " output gradient");
+            b.y = alloc(count, pl.name() + " output");
+            b.dy = alloc(count, pl.name() + " output gradient");
             Ops.Buffer last = b.y, lastGrad = b.dy;
             if (cb.lrnGroups() > 0) {
                 if (pl.outChannels() % cb.lrnGroups() != 0) {
                     throw new IllegalArgumentException(pl.name() + ": " + pl.outChannels()
                             + " channels do not split into " + cb.lrnGroups() + " LRN groups");
                 }
-                b.lrn = ops.alloc(count, pl.name() + " LRN output");
-                b.dLrn = ops.alloc(count, pl.name() + " LRN gradient");
+                b.lrn = alloc(count, pl.name() + " LRN output");
+                b.dLrn = alloc(count, pl.name() + " LRN gradient");
                 last = b.lrn;
                 lastGrad = b.dLrn;
             }
@@ -183,13 +184,13 @@ public final class AlexNetEngine implements AutoCloseable {
                 if (cb.poolPadding() > 0) {
                     int ps = side + cb.poolPadding();
                     long pc = (long) n * pl.outChannels() * ps * ps;
-                    b.padded = ops.alloc(pc, pl.name() + " padded for pooling");
-                    b.dPadded = ops.alloc(pc, pl.name() + " padded gradient");
+                    b.padded = alloc(pc, pl.name() + " padded for pooling");
+                    b.dPadded = alloc(pc, pl.name() + " padded gradient");
                 }
                 side = spec.pooled(side, cb.poolPadding());
                 long oc = (long) n * pl.outChannels() * side * side;
-                b.out = ops.alloc(oc, pl.name() + " pooled");
-                b.dOut = ops.alloc(oc, pl.name() + " pooled gradient");
+                b.out = alloc(oc, pl.name() + " pooled");
+                b.dOut = alloc(oc, pl.name() + " pooled gradient");
             } else {
                 b.out = last;
                 b.dOut = lastGrad;
@@ -223,18 +224,18 @@ public final class AlexNetEngine implements AutoCloseable {
             boolean dropHere = hidden && spec.dropout() > 0;
             if (dropHere && spec.dropoutBeforeFc()) {
                 d.dropBefore = ops.dropout((long) n * width, (float) spec.dropout(), seed * 31 + i);
-                d.input = ops.alloc((long) n * width, pl.name() + " dropped input");
-                d.dInput = ops.alloc((long) n * width, pl.name() + " dropped input gradient");
+                d.input = alloc((long) n * width, pl.name() + " dropped input");
+                d.dInput = alloc((long) n * width, pl.name() + " dropped input gradient");
             } else {
                 d.input = in;
                 d.dInput = dIn;
             }
-            d.y = ops.alloc((long) n * d.outWidth, pl.name() + " output");
-            d.dy = ops.alloc((long) n * d.outWidth, pl.name() + " output gradient");
+            d.y = alloc((long) n * d.outWidth, pl.name() + " output");
+            d.dy = alloc((long) n * d.outWidth, pl.name() + " output gradient");
             if (dropHere && !spec.dropoutBeforeFc()) {
                 d.dropAfter = ops.dropout((long) n * d.outWidth, (float) spec.dropout(), seed * 31 + i);
-                d.out = ops.alloc((long) n * d.outWidth, pl.name() + " dropped output");
-                d.dOut = ops.alloc((long) n * d.outWidth, pl.name() + " dropped output gradient");
+                d.out = alloc((long) n * d.outWidth, pl.name() + " dropped output");
+                d.dOut = alloc((long) n * d.outWidth, pl.name() + " dropped output gradient");
             } else {
                 d.out = d.y;
                 d.dOut = d.dy;
@@ -245,15 +246,33 @@ public final class AlexNetEngine implements AutoCloseable {
             width = d.outWidth;
         }
         classes = width;
-        onehot = ops.alloc((long) n * classes, "labels");
-        probs = ops.alloc((long) n * classes, "probabilities");
-        dLogits = ops.alloc((long) n * classes, "logit gradient");
-        scratch = ops.alloc((long) n * classes, "loss scratch");
+        onehot = alloc((long) n * classes, "labels");
+        probs = alloc((long) n * classes, "probabilities");
+        dLogits = alloc((long) n * classes, "logit gradient");
+        scratch = alloc((long) n * classes, "loss scratch");
         onehotHost = new float[n * classes];
     }
 
+    /** Allocates on the seam, counting what the plan takes; out of memory says how much the plan had before. */
+    private Ops.Buffer alloc(long count, String what) {
+        try {
+            Ops.Buffer b = ops.alloc(count, what);
+            plannedBytes += count * 4;
+            return b;
+        } catch (CudaException e) {
+            throw new CudaException(String.format(java.util.Locale.ROOT, "the engine for batches of %d does not fit:"
+                    + " %.0f MiB were allocated before %s; %s", maxBatch, plannedBytes / 1048576.0, what,
+                    e.getMessage()), e);
+        }
+    }
+
+    /** Bytes of device memory the plan holds (parameters, momentum, activations, gradients; not the workspace). */
+    public long plannedBytes() {
+        return plannedBytes;
+    }
+
     private Param param(ParamLayer pl) {
-        Param p = new Param(ops, pl);
+        Param p = new Param(this, pl);
         params.put(pl.name(), p);
         return p;
     }

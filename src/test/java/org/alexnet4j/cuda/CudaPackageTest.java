@@ -123,4 +123,30 @@ class CudaPackageTest {
                     .hasMessageContaining("label 7");
         }
     }
+
+    @Test
+    void aPlanThatDoesNotFitSaysWhereItStopped() {
+        ReferenceOps real = new ReferenceOps();
+        long[] used = {0};
+        Ops small = (Ops) java.lang.reflect.Proxy.newProxyInstance(Ops.class.getClassLoader(), new Class<?>[]{Ops.class},
+                (proxy, method, args) -> {
+                    if (method.getName().equals("alloc")) {
+                        long count = (Long) args[0];
+                        if ((used[0] + count) * 4 > 40L << 20) {
+                            throw new CudaException("out of GPU memory allocating " + args[1] + ": reduce the batch");
+                        }
+                        used[0] += count;
+                    }
+                    return method.invoke(real, args);
+                });
+        NetSpec paper = AlexNet.builder().width(0.5).build().spec();
+        assertThatThrownBy(() -> new AlexNetEngine(paper, small, 64, 1)).isInstanceOf(CudaException.class)
+                .hasMessageContaining("the engine for batches of 64 does not fit")
+                .hasMessageContaining("MiB were allocated before")
+                .hasMessageContaining("out of GPU memory allocating");
+        try (AlexNetEngine e = new AlexNetEngine(AlexNet.builder().width(0.125).numClasses(5).build().spec(),
+                new ReferenceOps(), 2, 1)) {
+            assertThat(e.plannedBytes()).isPositive();
+        }
+    }
 }
