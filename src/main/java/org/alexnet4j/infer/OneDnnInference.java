@@ -204,15 +204,18 @@ public final class OneDnnInference implements AutoCloseable {
         int g = l.groups(), oc = l.outChannels(), k = l.kernel();
         long[] srcDims = {batch, inChannels, dims(src.desc())[2], dims(src.desc())[3]};
         long[] wDims = g == 1 ? new long[]{oc, inChannels, k, k} : new long[]{g, oc / g, inChannels / g, k, k};
-        dnnl_memory_desc_t srcMd = first ? desc(srcDims, dnnl_format_tag_any) : src.desc();
-        dnnl_convolution_desc_t cd = new dnnl_convolution_desc_t();
-        owned.add(cd);
-        check(dnnl_convolution_forward_desc_init(cd, dnnl_forward_inference, dnnl_convolution_direct, srcMd,
-                desc(wDims, dnnl_format_tag_any), desc(new long[]{oc}, dnnl_x),
-                desc(new long[]{batch, oc, out, out}, activationTag(oc)), new long[]{stride, stride},
-                new long[]{pad, pad}, new long[]{padR, padR}), l.name());
-        dnnl_primitive_desc pd = primitiveDesc(cd, relu(), l.name());
-        Mem in = first ? reorderInto(src, query(pd, dnnl_query_src_md)) : src;
+        boolean chooseSrc = first;
+        dnnl_primitive_desc pd = convDesc(chooseSrc ? desc(srcDims, dnnl_format_tag_any) : src.desc(), wDims, oc, out,
+                activationTag(oc), stride, pad, padR, l.name());
+        if (!first && implementation(pd).startsWith("ref")) {
+            // no fast kernel for the previous layer's layout here (seen: width 0.25, conv2's towers of 12 channels on
+            // a plain NCHW input: oneDNN's reference convolution, 7 s a batch of 64): the convolution chooses its
+            // input and output layouts, and the input is reordered into it
+            pd = convDesc(desc(srcDims, dnnl_format_tag_any), wDims, oc, out, dnnl_format_tag_any, stride, pad, padR,
+                    l.name());
+            chooseSrc = true;
+        }
+        Mem in = chooseSrc ? reorderInto(src, query(pd, dnnl_query_src_md)) : src;
         String key = TorchLayout.key(net, l);
         Mem w = constant(weights.get(key + ".weight").data(), desc(wDims, g == 1 ? dnnl_oihw : dnnl_goihw),
                 query(pd, dnnl_query_weights_md));
@@ -220,6 +223,28 @@ public final class OneDnnInference implements AutoCloseable {
         Mem dst = allocate(query(pd, dnnl_query_dst_md));
         step(pd, l.name(), DNNL_ARG_SRC, in, DNNL_ARG_WEIGHTS, w, DNNL_ARG_BIAS, b, DNNL_ARG_DST, dst);
         return dst;
+    }
+
+    private dnnl_primitive_desc convDesc(dnnl_memory_desc_t srcMd, long[] wDims, int oc, int out, int dstTag,
+                                         int stride, int pad, int padR, String name) {
+        dnnl_convolution_desc_t cd = new dnnl_convolution_desc_t();
+        owned.add(cd);
+        check(dnnl_convolution_forward_desc_init(cd, dnnl_forward_inference, dnnl_convolution_direct, srcMd,
+                desc(wDims, dnnl_format_tag_any), desc(new long[]{oc}, dnnl_x),
+                desc(new long[]{batch, oc, out, out}, dstTag), new long[]{stride, stride},
+                new long[]{pad, pad}, new long[]{padR, padR}), name);
+        return primitiveDesc(cd, relu(), name);
+    }
+
+    /** oneDNN's name of the implementation a primitive descriptor chose ("jit:avx512_common", "ref:any", ...). */
+    static String implementation(dnnl_primitive_desc pd) {
+        org.bytedeco.javacpp.PointerPointer<org.bytedeco.javacpp.BytePointer> p =
+                new org.bytedeco.javacpp.PointerPointer<>(1);
+        if (dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, p) != dnnl_success) {
+            return "";
+        }
+        org.bytedeco.javacpp.BytePointer s = p.get(org.bytedeco.javacpp.BytePointer.class, 0);
+        return s == null || s.isNull() ? "" : s.getString();
     }
 
     /** LRN across channels, in {@code groups} separate blocks of channels (the paper's towers: 2). */
@@ -413,7 +438,15 @@ public final class OneDnnInference implements AutoCloseable {
         return dst;
     }
 
+    private final java.util.List<String> implementations = new java.util.ArrayList<>();
+
+    /** Each step's name and oneDNN's implementation, in order ("conv2: brgconv:avx512_core", ...). */
+    public java.util.List<String> implementations() {
+        return java.util.Collections.unmodifiableList(implementations);
+    }
+
     private void step(dnnl_primitive_desc pd, String what, Object... kindAndMem) {
+        implementations.add(what + ": " + implementation(pd));
         dnnl_primitive p = new dnnl_primitive();
         check(dnnl_primitive_create(p, pd), what);
         owned.add(p);

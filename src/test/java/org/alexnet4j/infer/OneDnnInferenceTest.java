@@ -125,6 +125,18 @@ class OneDnnInferenceTest {
     }
 
     @Test
+    void noConvolutionFallsToOneDnnsReferenceKernel() {
+        // width 0.25: conv2's towers of 12 channels on conv1's plain output had no fast kernel (7 s a batch of 64)
+        for (double width : new double[]{0.25, 1.0}) {
+            AlexNet net = AlexNet.builder(Variant.PAPER).width(width).numClasses(10).build();
+            try (OneDnnInference e = OneDnnInference.compile(net, net.newGraph(), 4)) {
+                assertThat(e.implementations()).as("width " + width).isNotEmpty()
+                        .noneMatch(s -> s.startsWith("conv") && s.contains(": ref"));
+            }
+        }
+    }
+
+    @Test
     void theEnginePadsShortBatchesAndSplitsLongOnes() {
         AlexNet net = AlexNet.builder(Variant.PAPER).width(0.25).numClasses(10).seed(3).build();
         ComputationGraph g = graph(net);
