@@ -60,11 +60,12 @@ public final class Dl4jReference {
         for (int i = 0; i < batch; i++) {
             y.putScalar(i, labels[i], 1f);
         }
-        float[] logits = logits(graph, x);
+        float[] logits = new org.alexnet4j.eval.FeatureExtractor(graph, net, AlexNet.OUTPUT).activations(x).data()
+                .asFloat();
         graph.setInputs(x);
         graph.setLabels(y);
         graph.computeGradientAndScore();
-        double loss = crossEntropy(logits, labels, classes);
+        double loss = org.alexnet4j.cuda.ReferenceOps.meanCrossEntropy(logits, y.data().asFloat(), batch, classes);
         // DL4J's backward pass gives the gradient of the summed loss; its updater divides by the batch size
         // (miniBatch), so the gradient of the mean loss, the engine's, is that over the batch size
         Map<String, float[][]> gradients = byLayer(net, EngineWeights.asTorch(graph, net,
@@ -88,33 +89,6 @@ public final class Dl4jReference {
             arrays.put(k + ".bias", NpyArray.float32(new long[]{l.outChannels()}, wb[1]));
         }
         return arrays;
-    }
-
-    /** fc8's pre-softmax output: fc7's activations times fc8's weights plus its bias. */
-    private static float[] logits(ComputationGraph graph, INDArray x) {
-        Map<String, INDArray> acts = graph.feedForward(x, false);
-        String before = graph.getConfiguration().getVertexInputs().get(AlexNet.OUTPUT).get(0);
-        INDArray h = acts.get(before);
-        INDArray w = graph.getLayer(AlexNet.OUTPUT).getParam("W");
-        INDArray b = graph.getLayer(AlexNet.OUTPUT).getParam("b");
-        return h.mmul(w).addiRowVector(b).castTo(DataType.FLOAT).data().asFloat();
-    }
-
-    /** The mean cross-entropy of the logits, in double (DL4J's score adds its regularisation terms). */
-    private static double crossEntropy(float[] logits, int[] labels, int classes) {
-        double total = 0;
-        for (int r = 0; r < labels.length; r++) {
-            double max = Double.NEGATIVE_INFINITY;
-            for (int j = 0; j < classes; j++) {
-                max = Math.max(max, logits[r * classes + j]);
-            }
-            double sum = 0;
-            for (int j = 0; j < classes; j++) {
-                sum += Math.exp(logits[r * classes + j] - max);
-            }
-            total += max + Math.log(sum) - logits[r * classes + labels[r]];
-        }
-        return total / labels.length;
     }
 
     private static Map<String, float[][]> byLayer(AlexNet net, Map<String, NpyArray> arrays) {

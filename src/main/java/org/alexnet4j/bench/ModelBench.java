@@ -161,7 +161,7 @@ public final class ModelBench {
         return new Subject(label, net.exampleShape(), net.numClasses(), g.numParams(), ds -> {
             int n = (int) ds.getFeatures().size(0);
             org.alexnet4j.cuda.AlexNetEngine e = at.apply(n);
-            float[] x = last[0] == ds.getFeatures() ? null : org.alexnet4j.train.EngineTraining.images(
+            float[] x = last[0] == ds.getFeatures() ? null : org.alexnet4j.infer.InferenceEngine.nchwFloats(
                     ds.getFeatures(), net);
             last[0] = ds.getFeatures();
             e.step(x, org.alexnet4j.train.EngineTraining.labels(ds.getLabels()), n, update, false);
@@ -169,7 +169,7 @@ public final class ModelBench {
         }, (x, train) -> {
             int n = (int) x.size(0);
             org.alexnet4j.cuda.AlexNetEngine e = at.apply(n);
-            float[] in = last[0] == x ? null : org.alexnet4j.train.EngineTraining.images(x, net);
+            float[] in = last[0] == x ? null : org.alexnet4j.infer.InferenceEngine.nchwFloats(x, net);
             last[0] = x;
             e.forwardOnly(in, n);
             e.synchronize();

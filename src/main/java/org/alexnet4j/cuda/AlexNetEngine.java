@@ -60,11 +60,7 @@ public final class AlexNetEngine implements AutoCloseable {
 
         Param(AlexNetEngine e, ParamLayer layer) {
             this.layer = layer;
-            long wc = 1;
-            for (long d : layer.weightShape()) {
-                wc *= d;
-            }
-            this.weightCount = Math.toIntExact(wc);
+            this.weightCount = Math.toIntExact(layer.weightCount());
             this.biasCount = layer.outChannels();
             String n = layer.name();
             w = e.alloc(weightCount, n + " weights");
@@ -373,8 +369,9 @@ public final class AlexNetEngine implements AutoCloseable {
     public static final List<String> FEATURE_LAYERS = List.of("pool5", "fc6", "fc7", "fc8");
 
     /**
-     * A layer's activations {@code [n, D]} for {@code n} images, inference mode: {@code pool5} (the map fc6 reads,
-     * flattened in NCHW order), {@code fc6} and {@code fc7} (after ReLU), {@code fc8} (logits).
+     * A layer's activations {@code [n, D]} for any number {@code n} of images (run in pieces of {@link #maxBatch}),
+     * inference mode: {@code pool5} (the map fc6 reads, flattened in NCHW order), {@code fc6} and {@code fc7} (after
+     * ReLU), {@code fc8} (logits).
      */
     public float[] features(String layer, float[] images, int n) {
         Ops.Buffer source;
@@ -393,9 +390,18 @@ public final class AlexNetEngine implements AutoCloseable {
             default -> throw new IllegalArgumentException("the " + ops.name() + " engine gives the features of "
                     + FEATURE_LAYERS + ", not '" + layer + "'");
         }
-        forward(images, n, false);
+        int per = 3 * imageSide * imageSide;
         float[] out = new float[n * width];
-        ops.download(source, n * width, out);
+        float[] piece = n <= maxBatch ? out : new float[maxBatch * width];
+        for (int from = 0; from < n; from += maxBatch) {
+            int len = Math.min(maxBatch, n - from);
+            forward(len == n ? images : java.util.Arrays.copyOfRange(images, from * per, (from + len) * per), len,
+                    false);
+            ops.download(source, len * width, piece);
+            if (piece != out) {
+                System.arraycopy(piece, 0, out, from * width, len * width);
+            }
+        }
         return out;
     }
 

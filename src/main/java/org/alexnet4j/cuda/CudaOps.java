@@ -75,7 +75,7 @@ public final class CudaOps implements Ops {
         cudnnConvolutionStruct conv, convBwdFilter, convBwdData; // one per direction: each runs its algorithm's math
         int fwd, bwdData, bwdFilter;
         long fwdBytes, bwdDataBytes, bwdFilterBytes;
-        boolean fused = true;
+        boolean fused;      // decided by timing on the first batch (chooseFused)
         boolean fusedTimed;
     }
 
@@ -90,7 +90,6 @@ public final class CudaOps implements Ops {
     private final Map<String, ConvPlan> plans = new HashMap<>();
     private final Map<String, String> chosen = new LinkedHashMap<>();
     private final List<Dev> buffers = new ArrayList<>();
-    private final List<Runnable> closers = new ArrayList<>();
     private final FloatPointer[] staging = new FloatPointer[2];
     private final long[] stagingCapacity = new long[2];
     private final CUevent_st[] stagingFree = {new CUevent_st(), new CUevent_st()};
@@ -425,22 +424,20 @@ public final class CudaOps implements Ops {
     @Override
     public void convForward(Conv c, int n, Buffer x, Buffer w, Buffer bias, Buffer y) {
         ConvPlan p = plan(c, n);
-        if (!p.fusedTimed && fusedAllowed && p.fused) {
+        if (fusedAllowed && !p.fusedTimed) {
             chooseFused(c, n, p, x, w, bias, y);
         }
-        if (p.fused && fusedAllowed) {
-            int rc = cudnnConvolutionBiasActivationForward(cudnn, ONE, p.x, dev(x).p, p.w, dev(w).p, p.conv, p.fwd,
-                    workspace, workspaceBytes, ZERO, p.y, dev(y).p, p.bias, dev(bias).p, relu, p.y, dev(y).p);
-            if (rc == CUDNN_STATUS_SUCCESS) {
-                return;
-            }
-            if (rc != CUDNN_STATUS_NOT_SUPPORTED) {
-                dnn(rc, "cudnnConvolutionBiasActivationForward", c.name());
-            }
-            p.fused = false;
-            log.accept(c.name() + ": fused convolution+bias+ReLU not supported for its algorithm; three calls");
+        if (fusedAllowed && p.fused) {
+            dnn(fused(p, x, w, bias, y), "cudnnConvolutionBiasActivationForward", c.name());
+        } else {
+            separate(c, p, x, w, bias, y);
         }
-        separate(c, p, x, w, bias, y);
+    }
+
+    /** cuDNN's fused y = relu(conv(x, w) + bias); returns its status. */
+    private int fused(ConvPlan p, Buffer x, Buffer w, Buffer bias, Buffer y) {
+        return cudnnConvolutionBiasActivationForward(cudnn, ONE, p.x, dev(x).p, p.w, dev(w).p, p.conv, p.fwd,
+                workspace, workspaceBytes, ZERO, p.y, dev(y).p, p.bias, dev(bias).p, relu, p.y, dev(y).p);
     }
 
     /**
@@ -454,15 +451,13 @@ public final class CudaOps implements Ops {
         CUevent_st a = timingEvent(), b = timingEvent(), d = timingEvent();
         try {
             // one untimed call of each first: the first call of a kernel loads it
-            int rc = cudnnConvolutionBiasActivationForward(cudnn, ONE, p.x, dev(x).p, p.w, dev(w).p, p.conv, p.fwd,
-                    workspace, workspaceBytes, ZERO, p.y, dev(y).p, p.bias, dev(bias).p, relu, p.y, dev(y).p);
+            int rc = fused(p, x, w, bias, y);
             if (rc == CUDNN_STATUS_SUCCESS) {
                 separate(c, p, x, w, bias, y);
             }
             record(a);
             for (int i = 0; i < 3 && rc == CUDNN_STATUS_SUCCESS; i++) {
-                rc = cudnnConvolutionBiasActivationForward(cudnn, ONE, p.x, dev(x).p, p.w, dev(w).p, p.conv, p.fwd,
-                        workspace, workspaceBytes, ZERO, p.y, dev(y).p, p.bias, dev(bias).p, relu, p.y, dev(y).p);
+                rc = fused(p, x, w, bias, y);
             }
             record(b);
             if (rc != CUDNN_STATUS_SUCCESS) {
@@ -756,7 +751,6 @@ public final class CudaOps implements Ops {
         if (downStaging != null) {
             cudaFreeHost(downStaging);
         }
-        closers.forEach(Runnable::run);
         cudnnDestroy(cudnn);
         cublasDestroy_v2(cublas);
     }

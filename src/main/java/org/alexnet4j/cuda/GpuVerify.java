@@ -1,7 +1,6 @@
 package org.alexnet4j.cuda;
 
 import org.alexnet4j.model.NetSpec;
-import org.alexnet4j.model.ParamLayer;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -663,10 +662,5 @@ public final class GpuVerify {
             norm += (double) expected[i] * expected[i];
         }
         return norm == 0 ? Math.sqrt(diff) : Math.sqrt(diff / norm);
-    }
-
-    /** Unused layer list kept for reports. */
-    static List<String> names(NetSpec s) {
-        return s.paramLayers().stream().map(ParamLayer::name).toList();
     }
 }

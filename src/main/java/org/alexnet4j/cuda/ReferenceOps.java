@@ -415,7 +415,11 @@ public final class ReferenceOps implements Ops {
 
     @Override
     public double crossEntropy(int n, int classes, Buffer lb, Buffer yb, Buffer scratch) {
-        float[] logits = a(lb), onehot = a(yb);
+        return meanCrossEntropy(a(lb), a(yb), n, classes);
+    }
+
+    /** The mean cross-entropy -sum(onehot * log softmax(logits)) / n of {@code n} rows, in double. */
+    public static double meanCrossEntropy(float[] logits, float[] onehot, int n, int classes) {
         double total = 0;
         for (int r = 0; r < n; r++) {
             int base = r * classes;

@@ -34,10 +34,7 @@ public final class SeededInit {
             throw new IllegalArgumentException("the net description has no initialisation for " + layer.name());
         }
         SplittableRandom r = new SplittableRandom(mix(seed, layer.name()));
-        long count = 1;
-        for (long d : layer.weightShape()) {
-            count *= d;
-        }
+        long count = layer.weightCount();
         long fanIn = count / layer.outChannels();
         double std = he ? Math.sqrt(2.0 / fanIn) : init.weightStd();
         float[] w = new float[Math.toIntExact(count)];

@@ -141,30 +141,15 @@ public final class FeatureExtractor {
         }
     }
 
-    /** As {@link #activations}, on the engine, in pieces of its planned batch. */
+    /** As {@link #activations}, on the engine (in pieces of its planned batch). */
     INDArray engineFeatures(INDArray x) {
         int n = (int) x.size(0);
-        float[] all = org.alexnet4j.train.EngineTraining.images(x, net);
-        int per = all.length / n, b = engine.maxBatch();
-        java.util.List<float[]> parts = new java.util.ArrayList<>();
-        int width = 0;
-        for (int from = 0; from < n; from += b) {
-            int len = Math.min(b, n - from);
-            float[] f = engine.features(layer, java.util.Arrays.copyOfRange(all, from * per, (from + len) * per), len);
-            width = f.length / len;
-            parts.add(f);
-        }
-        float[] out = new float[n * width];
-        int at = 0;
-        for (float[] f : parts) {
-            System.arraycopy(f, 0, out, at, f.length);
-            at += f.length;
-        }
-        return org.nd4j.linalg.factory.Nd4j.create(out, new long[]{n, width}, 'c');
+        float[] f = engine.features(layer, org.alexnet4j.infer.InferenceEngine.nchwFloats(x, net), n);
+        return org.nd4j.linalg.factory.Nd4j.create(f, new long[]{n, f.length / n}, 'c');
     }
 
     /** The features of an NCHW (or the net's layout) batch, flattened to {@code [N, D]} in NCHW order. */
-    INDArray activations(INDArray x) {
+    public INDArray activations(INDArray x) {
         Map<String, INDArray> acts = graph.feedForward(new INDArray[]{x}, false, false);
         INDArray a;
         if (logits) {

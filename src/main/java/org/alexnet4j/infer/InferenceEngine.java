@@ -184,19 +184,27 @@ public final class InferenceEngine implements AutoCloseable {
             EngineWeights.toEngine(graph, net, cuda);
             log.debug("CUDA engine planned for batches of {}", n);
         }
-        INDArray nchw = net.dataFormat() == org.deeplearning4j.nn.conf.CNN2DFormat.NHWC ? x.permute(0, 3, 1, 2) : x;
-        float[] all = nchw.castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT).dup('c').data().asFloat();
-        int classes = net.numClasses(), per = all.length / n, b = cuda.maxBatch();
+        float[] logits = cuda.features(AlexNet.OUTPUT, nchwFloats(x, net), n);
+        int classes = net.numClasses();
         float[] probs = new float[n * classes];
-        for (int from = 0; from < n; from += b) {
-            int len = Math.min(b, n - from);
-            float[] part = java.util.Arrays.copyOfRange(all, from * per, (from + len) * per);
-            float[] logits = cuda.logits(part, len);
-            for (int r = 0; r < len; r++) {
-                org.alexnet4j.cuda.ReferenceOps.softmax(logits, r * classes, classes, probs, (from + r) * classes);
-            }
+        for (int r = 0; r < n; r++) {
+            org.alexnet4j.cuda.ReferenceOps.softmax(logits, r * classes, classes, probs, r * classes);
         }
         return Nd4j.create(probs, new long[]{n, classes}, 'c');
+    }
+
+    /**
+     * A batch in the net's layout as the NCHW floats the CUDA engine reads (an NHWC batch transposed): one copy (the
+     * float[] itself) for a dense float batch, as the iterator's are; views, other orders and types first densely.
+     */
+    public static float[] nchwFloats(INDArray features, AlexNet net) {
+        INDArray x = net.dataFormat() == org.deeplearning4j.nn.conf.CNN2DFormat.NHWC
+                ? features.permute(0, 3, 1, 2) : features;
+        if (x.dataType() != org.nd4j.linalg.api.buffer.DataType.FLOAT) {
+            x = x.castTo(org.nd4j.linalg.api.buffer.DataType.FLOAT);
+        }
+        boolean dense = x.ordering() == 'c' && !x.isView() && x.length() == x.data().length();
+        return (dense ? x : x.dup('c')).data().asFloat();
     }
 
     private static long[] withBatch(long[] shape, long b) {

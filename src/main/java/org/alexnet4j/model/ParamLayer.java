@@ -32,12 +32,17 @@ public record ParamLayer(String name, boolean convolution, int outChannels, int 
         return convolution ? new long[]{outChannels, inPerGroup, kernel, kernel} : new long[]{outChannels, inPerGroup};
     }
 
-    /** Number of weights plus biases. */
-    public long parameters() {
+    /** Number of weights (the product of {@link #weightShape()}). */
+    public long weightCount() {
         long w = 1;
         for (long d : weightShape()) {
             w *= d;
         }
-        return w + outChannels;
+        return w;
+    }
+
+    /** Number of weights plus biases. */
+    public long parameters() {
+        return weightCount() + outChannels;
     }
 }

@@ -3,9 +3,7 @@ package org.alexnet4j.train;
 import org.alexnet4j.cuda.AlexNetEngine;
 import org.alexnet4j.model.AlexNet;
 import org.alexnet4j.weights.EngineWeights;
-import org.deeplearning4j.nn.conf.CNN2DFormat;
 import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.api.DataSet;
 import org.nd4j.linalg.dataset.api.iterator.DataSetIterator;
@@ -27,9 +25,9 @@ public final class EngineTraining implements StepEngine {
     private final ComputationGraph graph;
     private final AlexNet net;
     private final AlexNetEngine engine;
-    private final TrainConfig cfg;
     private final DoubleSupplier lr;
-    private final Map<String, double[]> multipliers = new HashMap<>();
+    /** The recipe's update (momentum, decay, multipliers, frozen layers); each step sets the schedule's rate. */
+    private final AlexNetEngine.Update recipe;
 
     /** Takes over {@code engine} (closed with this); copies the graph's parameters and momentum into it. */
     public EngineTraining(ComputationGraph graph, AlexNet net, AlexNetEngine engine, TrainConfig cfg,
@@ -41,9 +39,11 @@ public final class EngineTraining implements StepEngine {
         this.graph = graph;
         this.net = net;
         this.engine = engine;
-        this.cfg = cfg;
         this.lr = lr;
+        Map<String, double[]> multipliers = new HashMap<>();
         FineTuning.multipliers(cfg.lrMult).forEach((k, m) -> multipliers.put(k, new double[]{m.weight(), m.bias()}));
+        this.recipe = new AlexNetEngine.Update(cfg.lr, cfg.momentum, cfg.weightDecay, multipliers,
+                FineTuning.layers(cfg.freeze));
         EngineWeights.toEngine(graph, net, engine);
         EngineWeights.velocityToEngine(graph, net, engine);
     }
@@ -65,12 +65,10 @@ public final class EngineTraining implements StepEngine {
             while (done < batches) {
                 long t0 = System.nanoTime();
                 DataSet ds = data.next();
-                float[] x = images(ds.getFeatures(), net);
+                float[] x = org.alexnet4j.infer.InferenceEngine.nchwFloats(ds.getFeatures(), net);
                 int[] y = labels(ds.getLabels());
                 long t1 = System.nanoTime();
-                AlexNetEngine.Update u = new AlexNetEngine.Update(lr.getAsDouble(), cfg.momentum, cfg.weightDecay,
-                        multipliers, FineTuning.layers(cfg.freeze));
-                double loss = engine.step(x, y, y.length, u, true);
+                double loss = engine.step(x, y, y.length, recipe.withLearningRate(lr.getAsDouble()), true);
                 long t2 = System.nanoTime();
                 done++;
                 if (!listener.onStep(new Step(1, y.length, loss, (t1 - t0) / 1e9, (t2 - t1) / 1e9))) {
@@ -82,17 +80,6 @@ public final class EngineTraining implements StepEngine {
             EngineWeights.velocityToGraph(engine, net, graph);
         }
         return done;
-    }
-
-    /** A batch as NCHW floats (an NHWC net's batch is transposed). */
-    public static float[] images(INDArray features, AlexNet net) {
-        INDArray x = net.dataFormat() == CNN2DFormat.NHWC ? features.permute(0, 3, 1, 2) : features;
-        if (x.dataType() != DataType.FLOAT) {
-            x = x.castTo(DataType.FLOAT);
-        }
-        // one copy (the float[] itself) for a dense batch, as the iterator's are; views and other orders first densely
-        boolean dense = x.ordering() == 'c' && !x.isView() && x.length() == x.data().length();
-        return (dense ? x : x.dup('c')).data().asFloat();
     }
 
     /** The class of each one-hot row. */

@@ -7,10 +7,12 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.updater.UpdaterBlock;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.INDArrayIndex;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.BiConsumer;
 
 /**
  * Moves parameters between a DL4J graph and an {@link AlexNetEngine} (the CUDA engine, or its CPU reference) through
@@ -65,14 +67,7 @@ public final class EngineWeights {
      */
     public static void velocityToEngine(ComputationGraph graph, AlexNet net, AlexNetEngine engine) {
         INDArray flat = Nd4j.zeros(graph.params().dataType(), graph.params().length());
-        for (UpdaterBlock b : graph.getUpdater(true).getUpdaterBlocks()) {
-            INDArray view = b.getUpdaterView();
-            int len = b.getParamOffsetEnd() - b.getParamOffsetStart();
-            if (view != null && view.length() == len) {
-                flat.get(NDArrayIndex.interval(b.getParamOffsetStart(), b.getParamOffsetEnd())).assign(
-                        view.reshape(len));
-            }
-        }
+        momentumBlocks(graph, (view, params) -> flat.get(params).assign(view.reshape(view.length())));
         Map<String, NpyArray> arrays = asTorch(graph, net, flat);
         for (ParamLayer l : net.paramLayers()) {
             String k = TorchLayout.key(net, l);
@@ -84,13 +79,20 @@ public final class EngineWeights {
     public static void velocityToGraph(AlexNetEngine engine, AlexNet net, ComputationGraph graph) {
         ComputationGraph copy = graph.clone();
         TorchLayout.load(copy, net, arrays(engine, net, true));
-        INDArray flat = copy.params();
+        INDArray flat = copy.params().reshape(copy.params().length());
+        momentumBlocks(graph, (view, params) -> view.assign(flat.get(params).reshape(view.shape())));
+    }
+
+    /**
+     * Each updater block of the paper's momentum (one velocity per parameter of the block), with the interval of the
+     * flat parameters it covers; blocks without that state (frozen layers' zero-rate SGD) are left out.
+     */
+    private static void momentumBlocks(ComputationGraph graph, BiConsumer<INDArray, INDArrayIndex> f) {
         for (UpdaterBlock b : graph.getUpdater(true).getUpdaterBlocks()) {
             INDArray view = b.getUpdaterView();
             int len = b.getParamOffsetEnd() - b.getParamOffsetStart();
             if (view != null && view.length() == len) {
-                view.assign(flat.reshape(flat.length()).get(NDArrayIndex.interval(b.getParamOffsetStart(),
-                        b.getParamOffsetEnd())).reshape(view.shape()));
+                f.accept(view, NDArrayIndex.interval(b.getParamOffsetStart(), b.getParamOffsetEnd()));
             }
         }
     }
