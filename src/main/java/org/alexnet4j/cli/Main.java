@@ -32,6 +32,8 @@ import java.io.PrintWriter;
                 TrainCommand.class,
                 TuneCommand.class,
                 EvalCommand.class,
+                ServeCommand.class,
+                BenchServeCommand.class,
                 CommandLine.HelpCommand.class})
 public class Main implements Runnable {
 

@@ -94,9 +94,9 @@ class PredictCommand implements java.util.concurrent.Callable<Integer> {
         Backend.init();
         ModelFiles.Loaded loaded = source.load(model);
         AlexNet net = loaded.net();
-        DatasetStats stats = runStats();
+        DatasetStats stats = runStats(source);
         Normalization n = views.normalization(source, net, stats, Predictor.SOURCE_SIZE);
-        List<String> classes = classNames(net);
+        List<String> classes = classNames(source, net);
         log.info("predict: {} images with the {} net ({})", files.size(), net.variant().id(),
                 Preprocessing.describe(net, n, stats != null ? stats.source() : "published"));
         org.alexnet4j.infer.InferenceEngine inference = engine.open(net, loaded.graph());
@@ -206,8 +206,8 @@ class PredictCommand implements java.util.concurrent.Callable<Integer> {
      * Class names by index: the run's (its classes.tsv, else its dataset's), else ILSVRC2012's wnids for 1000 classes,
      * else "class N".
      */
-    private List<String> classNames(AlexNet net) throws IOException {
-        List<String> fromRun = runClasses();
+    static List<String> classNames(WeightsSource source, AlexNet net) throws IOException {
+        List<String> fromRun = runClasses(source);
         if (fromRun != null && fromRun.size() == net.numClasses()) {
             return fromRun;
         }
@@ -221,11 +221,11 @@ class PredictCommand implements java.util.concurrent.Callable<Integer> {
         return names;
     }
 
-    private List<String> runClasses() throws IOException {
+    private static List<String> runClasses(WeightsSource source) throws IOException {
         if (source.run != null && Files.isRegularFile(source.run.resolve(org.alexnet4j.data.ClassList.FILE))) {
             return org.alexnet4j.data.ClassList.read(source.run.resolve(org.alexnet4j.data.ClassList.FILE));
         }
-        Path data = runData();
+        Path data = runData(source);
         if (data == null) {
             return null;
         }
@@ -237,12 +237,12 @@ class PredictCommand implements java.util.concurrent.Callable<Integer> {
     }
 
     /** The training statistics of the run's prepared cache (its mean image), or null. */
-    private DatasetStats runStats() throws IOException {
-        Path data = runData();
+    static DatasetStats runStats(WeightsSource source) throws IOException {
+        Path data = runData(source);
         return data != null && PreparedCache.isCache(data) ? PreparedCache.open(data).stats() : null;
     }
 
-    private Path runData() throws IOException {
+    private static Path runData(WeightsSource source) throws IOException {
         if (source.run == null || !Files.exists(source.run.resolve(Trainer.CONFIG))) {
             return null;
         }

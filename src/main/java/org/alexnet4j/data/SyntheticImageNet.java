@@ -194,7 +194,7 @@ public final class SyntheticImageNet {
     }
 
     /** Renders one image of class {@code cls}. */
-    static RgbImage render(int cls, SplittableRandom rng) {
+    public static RgbImage render(int cls, SplittableRandom rng) {
         int[] size = pickSize(rng);
         int w = size[0];
         int h = size[1];

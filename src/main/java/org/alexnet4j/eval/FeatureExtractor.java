@@ -150,15 +150,8 @@ public final class FeatureExtractor {
 
     /** The features of an NCHW (or the net's layout) batch, flattened to {@code [N, D]} in NCHW order. */
     public INDArray activations(INDArray x) {
-        Map<String, INDArray> acts = graph.feedForward(new INDArray[]{x}, false, false);
-        INDArray a;
-        if (logits) {
-            INDArray h = acts.get(graph.getConfiguration().getVertexInputs().get(AlexNet.OUTPUT).get(0));
-            a = h.mmul(graph.getLayer(AlexNet.OUTPUT).getParam("W"))
-                    .addiRowVector(graph.getLayer(AlexNet.OUTPUT).getParam("b"));
-        } else {
-            a = acts.get(vertex);
-        }
+        INDArray a = logits ? org.alexnet4j.infer.InferenceEngine.dl4jLogits(graph, x)
+                : graph.feedForward(new INDArray[]{x}, false, false).get(vertex);
         if (a.rank() == 4 && net.dataFormat() == CNN2DFormat.NHWC) {
             a = a.permute(0, 3, 1, 2);
         }

@@ -71,12 +71,8 @@ public final class Predictor {
         int s = net.inputSize();
         int per = 3 * s * s;
         float[] x = new float[squares.size() * views * per];
-        int k = 0;
-        for (RgbImage img : squares) {
-            for (Preset.View v : preset.views(img.width(), new Random(0))) {
-                ViewWriter.write(img, v.crop(), v.lighting(), preset.normalization(), x, k * per);
-                k++;
-            }
+        for (int i = 0; i < squares.size(); i++) {
+            writeViews(squares.get(i), x, i * views * per);
         }
         INDArray in = Nd4j.create(x, new long[]{(long) squares.size() * views, 3, s, s}, 'c');
         if (net.dataFormat() == CNN2DFormat.NHWC) {
@@ -93,18 +89,41 @@ public final class Predictor {
         return out;
     }
 
+    /**
+     * Writes the views of one square (from {@link #square}) as the net's NCHW input, normalised, into {@code x} from
+     * {@code offset}: {@link #viewsPerImage()} blocks of {@code 3 x size x size} floats.
+     */
+    public void writeViews(RgbImage square, float[] x, int offset) {
+        int s = net.inputSize();
+        int k = 0;
+        for (Preset.View v : preset.views(square.width(), new Random(0))) {
+            ViewWriter.write(square, v.crop(), v.lighting(), preset.normalization(), x, offset + k * 3 * s * s);
+            k++;
+        }
+    }
+
+    /** Views per image: 1 (centre) or 10. */
+    public int viewsPerImage() {
+        return preset.viewsPerImage();
+    }
+
     private List<Ranked> rank(float[] p) {
+        return rank(p, 0, p.length, top);
+    }
+
+    /** The {@code top} largest of {@code p[from .. from + length)} by index (relative to {@code from}) and value. */
+    public static List<Ranked> rank(float[] p, int from, int length, int top) {
         List<Ranked> r = new ArrayList<>();
-        boolean[] taken = new boolean[p.length];
-        for (int n = 0; n < top; n++) {
+        boolean[] taken = new boolean[length];
+        for (int n = 0; n < Math.min(top, length); n++) {
             int best = -1;
-            for (int c = 0; c < p.length; c++) {
-                if (!taken[c] && (best < 0 || p[c] > p[best])) {
+            for (int c = 0; c < length; c++) {
+                if (!taken[c] && (best < 0 || p[from + c] > p[from + best])) {
                     best = c;
                 }
             }
             taken[best] = true;
-            r.add(new Ranked(best, p[best]));
+            r.add(new Ranked(best, p[from + best]));
         }
         return r;
     }

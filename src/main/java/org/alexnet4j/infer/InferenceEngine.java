@@ -152,16 +152,44 @@ public final class InferenceEngine implements AutoCloseable {
         if (!onednn) {
             return graph.outputSingle(false, x);
         }
+        return Nd4j.create(onOneDnn(x, false), new long[]{x.size(0), net.numClasses()}, 'c');
+    }
+
+    /**
+     * fc8's outputs before the softmax ({@code [n, classes]} row-major) of the inputs {@code x}: what {@link #output}
+     * normalises, from the same single forward pass on every engine.
+     */
+    public float[] logits(INDArray x) {
+        if (gpu != null) {
+            return cudaLogits(x);
+        }
+        if (!onednn) {
+            return dl4jLogits(graph, x).dup('c').data().asFloat();
+        }
+        return onOneDnn(x, true);
+    }
+
+    /** DL4J's fc8 outputs before the softmax: the graph's activations up to fc8's input, times its weights, plus bias. */
+    public static INDArray dl4jLogits(ComputationGraph graph, INDArray x) {
+        java.util.Map<String, INDArray> acts = graph.feedForward(new INDArray[]{x}, false, false);
+        INDArray h = acts.get(graph.getConfiguration().getVertexInputs().get(AlexNet.OUTPUT).get(0));
+        return h.mmul(graph.getLayer(AlexNet.OUTPUT).getParam("W"))
+                .addiRowVector(graph.getLayer(AlexNet.OUTPUT).getParam("b"));
+    }
+
+    /** The compiled engine's probabilities or logits of any number of inputs: short batches padded, long ones cut. */
+    private float[] onOneDnn(INDArray x, boolean logits) {
         long n = x.size(0);
         if (compiled == null) {
             compiled = OneDnnInference.compile(net, graph, (int) n);
             log.debug("oneDNN engine compiled for batches of {}", n);
         }
         int b = compiled.batch();
+        int classes = net.numClasses();
         if (n == b) {
-            return compiled.output(x);
+            return compiled.run(x, logits);
         }
-        INDArray out = Nd4j.create(org.nd4j.linalg.api.buffer.DataType.FLOAT, n, net.numClasses());
+        float[] out = new float[(int) n * classes];
         for (long from = 0; from < n; from += b) {
             long len = Math.min(b, n - from);
             INDArray part = x.get(NDArrayIndex.interval(from, from + len));
@@ -170,13 +198,13 @@ public final class InferenceEngine implements AutoCloseable {
                 padded.get(NDArrayIndex.interval(0, len)).assign(part);
                 part = padded;
             }
-            INDArray p = compiled.output(part.dup('c'));
-            out.get(NDArrayIndex.interval(from, from + len)).assign(p.get(NDArrayIndex.interval(0, len)));
+            float[] r = compiled.run(part.dup('c'), logits);
+            System.arraycopy(r, 0, out, (int) from * classes, (int) len * classes);
         }
         return out;
     }
 
-    private INDArray cudaOutput(INDArray x) {
+    private float[] cudaLogits(INDArray x) {
         int n = (int) x.size(0);
         if (cuda == null) {
             cuda = new AlexNetEngine(net.spec(), CudaRuntime.open(gpu.device(), gpu.precision(), log::info), n,
@@ -184,7 +212,12 @@ public final class InferenceEngine implements AutoCloseable {
             EngineWeights.toEngine(graph, net, cuda);
             log.debug("CUDA engine planned for batches of {}", n);
         }
-        float[] logits = cuda.features(AlexNet.OUTPUT, nchwFloats(x, net), n);
+        return cuda.features(AlexNet.OUTPUT, nchwFloats(x, net), n);
+    }
+
+    private INDArray cudaOutput(INDArray x) {
+        int n = (int) x.size(0);
+        float[] logits = cudaLogits(x);
         int classes = net.numClasses();
         float[] probs = new float[n * classes];
         for (int r = 0; r < n; r++) {

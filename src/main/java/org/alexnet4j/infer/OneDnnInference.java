@@ -66,6 +66,8 @@ public final class OneDnnInference implements AutoCloseable {
     private final Dnnl.Scratchpad scratchpad;
     private final dnnl_memory input;
     private final FloatPointer probabilities;
+    /** fc8's output before the softmax, plain {@code [batch, classes]}. */
+    private final FloatPointer logits;
     private boolean closed;
 
     private record Step(dnnl_primitive primitive, dnnl_exec_arg_t args, int count) {
@@ -154,6 +156,7 @@ public final class OneDnnInference implements AutoCloseable {
                         : new long[]{l.outChannels(), l.inPerGroup()};
                 cur = innerProduct(cur, l, weights, wDims, i < 2);
             }
+            logits = cur.buffer();
             Mem probs = softmax(cur);
             probabilities = probs.buffer();
             scratchpad.allocate();
@@ -178,6 +181,14 @@ public final class OneDnnInference implements AutoCloseable {
      * float, NCHW), as the network's {@code output(x)}.
      */
     public synchronized INDArray output(INDArray x) {
+        return Nd4j.create(run(x, false), new long[]{batch, net.numClasses()}, 'c');
+    }
+
+    /**
+     * The probabilities ({@code logits} false) or fc8's outputs before the softmax ({@code logits} true) of the input
+     * {@code x}, {@code [batch, classes]} row-major.
+     */
+    public synchronized float[] run(INDArray x, boolean logits) {
         if (closed) {
             throw new IllegalStateException("this oneDNN engine is closed");
         }
@@ -194,9 +205,9 @@ public final class OneDnnInference implements AutoCloseable {
         }
         check(dnnl_stream_wait(stream), "wait");
         float[] p = new float[batch * net.numClasses()];
-        probabilities.get(p);
+        (logits ? this.logits : probabilities).get(p);
         java.lang.ref.Reference.reachabilityFence(in); // its memory was read by the primitives above
-        return Nd4j.create(p, new long[]{batch, net.numClasses()}, 'c');
+        return p;
     }
 
     private Mem conv(Mem src, boolean first, ParamLayer l, Map<String, NpyArray> weights, int inChannels, int out,
