@@ -14,7 +14,8 @@ import java.util.concurrent.TimeUnit;
  * Dynamic batching for one model, as Triton's and TorchServe's: requests wait in a bounded queue; one thread takes
  * the oldest and gathers more until the batch holds {@code maxBatch} images or the oldest has waited {@code maxDelay}
  * (a request that would overflow the batch starts the next one), runs them in one forward pass and hands each its
- * rows. A full queue refuses at once ({@link ServeException.Status#QUEUE_FULL}); a request whose deadline passes in
+ * rows. It waits only while more requests are on their way (being decoded, {@link #announce}): with none, waiting
+ * cannot fill the batch, and a lone client pays no delay. A full queue refuses at once ({@link ServeException.Status#QUEUE_FULL}); a request whose deadline passes in
  * the queue is dropped ({@link ServeException.Status#TIMEOUT}). {@link #close} stops taking requests and finishes
  * every one already queued.
  */
@@ -34,6 +35,8 @@ public final class Batcher implements AutoCloseable {
     private final BlockingQueue<Pending> queue;
     private final ServeMetrics metrics;
     private final Thread thread;
+    /** Requests taken by the endpoints and still being decoded: the ones a batch may wait for. */
+    private final java.util.concurrent.atomic.AtomicInteger arriving = new java.util.concurrent.atomic.AtomicInteger();
     private volatile boolean accepting = true;
     private volatile boolean running = true;
     /** A request taken from the queue that did not fit the last batch: the first of the next. */
@@ -66,6 +69,24 @@ public final class Batcher implements AutoCloseable {
      * @param deadline {@link System#nanoTime()} after which the client no longer waits (0: none)
      */
     public CompletableFuture<Result> submit(float[] x, int n, long deadline) {
+        return submit(x, n, deadline, false);
+    }
+
+    /** A request is on its way: {@link #submit} with {@code announced} (or {@link #withdraw}) follows. */
+    public void announce() {
+        arriving.incrementAndGet();
+    }
+
+    /** An announced request will not come (its images could not be read). */
+    public void withdraw() {
+        arriving.decrementAndGet();
+    }
+
+    /** As {@link #submit(float[], int, long)}, for a request {@link #announce}d before. */
+    public CompletableFuture<Result> submit(float[] x, int n, long deadline, boolean announced) {
+        if (announced) {
+            arriving.decrementAndGet();
+        }
         if (n < 1 || n > maxBatch) {
             throw new ServeException(ServeException.Status.INVALID, "a request holds 1 to " + maxBatch
                     + " images (--max-batch), got " + n);
@@ -105,7 +126,11 @@ public final class Batcher implements AutoCloseable {
                 long until = first.enqueued() + maxDelayNanos;
                 while (images < maxBatch) {
                     long wait = until - System.nanoTime();
-                    Pending p = wait > 0 ? queue.poll(wait, TimeUnit.NANOSECONDS) : queue.poll();
+                    Pending p = wait > 0 && (arriving.get() > 0 || !queue.isEmpty())
+                            ? queue.poll(Math.min(wait, 1_000_000), TimeUnit.NANOSECONDS) : queue.poll();
+                    if (p == null && wait > 1_000_000 && arriving.get() > 0) {
+                        continue; // still on its way: look again (in 1 ms steps, so that a withdrawal ends the wait)
+                    }
                     if (p == null) {
                         break;
                     }

@@ -106,13 +106,19 @@ public final class InferenceService implements AutoCloseable {
             x = CompletableFuture.completedFuture(in.fp32());
         } else if (in.name().equals(ServedModel.IMAGE)) {
             n = checkImages(m, in);
-            x = CompletableFuture.supplyAsync(() -> decode(m, in.bytes()), decoders);
+            batcher.announce();
+            x = CompletableFuture.supplyAsync(() -> decode(m, in.bytes()), decoders).whenComplete((v, e) -> {
+                if (e != null) {
+                    batcher.withdraw();
+                }
+            });
         } else {
             throw invalid("model " + m.name() + " has no input '" + in.name() + "'; its inputs are '"
                     + ServedModel.INPUT + "' and '" + ServedModel.IMAGE + "'");
         }
         int images = n;
-        return x.thenCompose(v -> batcher.submit(v, images, deadline))
+        boolean announced = in.name().equals(ServedModel.IMAGE);
+        return x.thenCompose(v -> batcher.submit(v, images, deadline, announced))
                 .thenApply(res -> respond(m, r, outputs, res.logits(), images));
     }
 

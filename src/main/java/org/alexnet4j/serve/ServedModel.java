@@ -45,6 +45,8 @@ public final class ServedModel implements AutoCloseable {
     private final int top;
     private final long maxImagePixels;
     private final TreeMap<Integer, InferenceEngine> engines = new TreeMap<>();
+    /** Seconds one forward pass takes at each compiled size, measured by {@link #warm}. */
+    private final TreeMap<Integer, Double> seconds = new TreeMap<>();
     private final String engineName;
     private volatile boolean ready;
 
@@ -94,35 +96,93 @@ public final class ServedModel implements AutoCloseable {
         }
     }
 
-    /** Compiles every engine by running one batch of zeros through it; then the model is ready. */
+    /**
+     * Compiles every engine by running one batch of zeros through it, then times each size (the fastest of three); then the model
+     * is ready. The times decide how a batch is run ({@link #plan}).
+     */
     public void warm() {
         long t0 = System.nanoTime();
         for (int b : new ArrayList<>(engines.keySet())) {
-            run(new float[b * inputLength()], b);
+            float[] zeros = new float[b * inputLength()];
+            runOn(engines.get(b), b, zeros, b);
+            double fastest = Double.MAX_VALUE;
+            for (int k = 0; k < 3; k++) {
+                long a = System.nanoTime();
+                runOn(engines.get(b), b, zeros, b);
+                fastest = Math.min(fastest, (System.nanoTime() - a) / 1e9);
+            }
+            seconds.put(b, fastest);
         }
         ready = true;
-        log.info(String.format(Locale.ROOT, "model %s ready: %s net, %d classes, input %d, %s engine for batches %s "
-                        + "(compiled and warmed in %.1f s)", name, net.variant().id(), net.numClasses(),
-                net.inputSize(), engineName, engines.keySet(), (System.nanoTime() - t0) / 1e9));
+        StringBuilder times = new StringBuilder();
+        seconds.forEach((b, t) -> times.append(String.format(Locale.ROOT, " %d: %.1f ms", b, t * 1e3)));
+        log.info(String.format(Locale.ROOT, "model %s ready: %s net, %d classes, input %d, %s engine, a batch of"
+                        + "%s (compiled and warmed in %.1f s)", name, net.variant().id(), net.numClasses(),
+                net.inputSize(), engineName, times, (System.nanoTime() - t0) / 1e9));
     }
 
     /**
-     * fc8's outputs ({@code [n, classes]} row-major) for {@code n} preprocessed NCHW inputs in {@code x}: on the
-     * smallest compiled batch size that holds them, padded with zeros.
+     * How {@code n} images run: the compiled sizes whose measured times add up to the least, padding the last piece
+     * (e.g. 9 images as 8 + 1 rather than 16 with 7 of padding). Before {@link #warm}, the smallest size that holds
+     * them. DL4J's own engine runs {@code n} as it is.
      */
-    public float[] run(float[] x, int n) {
-        Map.Entry<Integer, InferenceEngine> e = engines.ceilingEntry(n);
-        if (e == null) {
-            throw new IllegalArgumentException("batch of " + n + " over the largest, " + maxBatch());
+    public List<Integer> plan(int n) {
+        if (n < 1 || n > maxBatch()) {
+            throw new IllegalArgumentException("a batch of " + n + " images; this model takes 1 to " + maxBatch());
         }
-        int b = e.getValue().name().equals("DL4J") ? n : e.getKey();
+        if (engineName.equals("DL4J")) {
+            return List.of(n);
+        }
+        if (seconds.size() < engines.size()) {
+            return List.of(engines.ceilingKey(n));
+        }
+        double[] best = new double[n + 1];
+        int[] choice = new int[n + 1];
+        for (int m = 1; m <= n; m++) {
+            best[m] = Double.MAX_VALUE;
+            for (Map.Entry<Integer, Double> e : seconds.entrySet()) {
+                double t = best[Math.max(0, m - e.getKey())] + e.getValue();
+                if (t < best[m]) {
+                    best[m] = t;
+                    choice[m] = e.getKey();
+                }
+            }
+        }
+        List<Integer> pieces = new ArrayList<>();
+        for (int m = n; m > 0; m -= choice[m]) {
+            pieces.add(choice[m]);
+        }
+        return pieces;
+    }
+
+    /** fc8's outputs ({@code [n, classes]} row-major) for {@code n} preprocessed NCHW inputs in {@code x}. */
+    public float[] run(float[] x, int n) {
+        int c = net.numClasses();
+        List<Integer> pieces = plan(n);
+        if (pieces.size() == 1) {
+            return runOn(engines.ceilingEntry(pieces.get(0)).getValue(), pieces.get(0), x, n);
+        }
+        float[] out = new float[n * c];
+        int done = 0;
+        for (int b : pieces) {
+            int len = Math.min(b, n - done);
+            float[] part = java.util.Arrays.copyOfRange(x, done * inputLength(), (done + len) * inputLength());
+            System.arraycopy(runOn(engines.get(b), b, part, len), 0, out, done * c, len * c);
+            done += len;
+        }
+        return out;
+    }
+
+    /** The first {@code n} inputs of {@code x} on the engine compiled for {@code b} (padded to it with zeros). */
+    private float[] runOn(InferenceEngine engine, int b, float[] x, int n) {
+        int size = engine.name().equals("DL4J") ? n : b;
         int s = net.inputSize();
-        float[] padded = b == n ? x : java.util.Arrays.copyOf(x, b * inputLength());
-        INDArray in = Nd4j.create(padded, new long[]{b, 3, s, s}, 'c');
+        float[] padded = x.length == size * inputLength() ? x : java.util.Arrays.copyOf(x, size * inputLength());
+        INDArray in = Nd4j.create(padded, new long[]{size, 3, s, s}, 'c');
         if (net.dataFormat() == CNN2DFormat.NHWC) {
             in = in.permute(0, 2, 3, 1).dup('c');
         }
-        float[] logits = e.getValue().logits(in);
+        float[] logits = engine.logits(in);
         int c = net.numClasses();
         return logits.length == n * c ? logits : java.util.Arrays.copyOf(logits, n * c);
     }

@@ -11,6 +11,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
 
@@ -27,7 +28,8 @@ public final class V2Json {
 
     /** NaN and Infinity parse (as numbers), so that the finiteness check names them instead of a parse error. */
     private static final ObjectMapper JSON = com.fasterxml.jackson.databind.json.JsonMapper.builder()
-            .enable(com.fasterxml.jackson.core.json.JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS).build();
+            .enable(com.fasterxml.jackson.core.json.JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
+            .enable(com.fasterxml.jackson.core.StreamReadFeature.USE_FAST_DOUBLE_PARSER).build();
 
     private V2Json() {
     }
@@ -49,9 +51,17 @@ public final class V2Json {
         }
         JsonNode root;
         try {
-            root = JSON.readTree(body, 0, json);
+            try (com.fasterxml.jackson.core.JsonParser parser = JSON.getFactory().createParser(body, 0, json)) {
+                root = parser.nextToken() == null ? null : tree(parser);
+                if (root != null && parser.nextToken() != null) {
+                    throw InferenceService.invalid("the body has more after its JSON object (a binary part needs the "
+                            + HEADER_LENGTH + " header)");
+                }
+            }
         } catch (JsonProcessingException e) {
-            throw InferenceService.invalid("the body is not valid JSON: " + e.getOriginalMessage()
+            throw InferenceService.invalid("the body is not valid JSON: " + e.getOriginalMessage().replaceAll(
+                    "\\s*\\(start marker at \\[Source: [^\\]]*\\]; line: (\\d+), column: (\\d+)\\)",
+                    " (opened at line $1, column $2)")
                     + (e.getLocation() != null ? " (line " + e.getLocation().getLineNr() + ", column "
                     + e.getLocation().getColumnNr() + ")" : ""));
         } catch (java.io.IOException e) {
@@ -124,49 +134,108 @@ public final class V2Json {
         if (data == null) {
             throw InferenceService.invalid("input '" + name + "' has neither \"data\" nor binary_data_size");
         }
+        Data d = data instanceof com.fasterxml.jackson.databind.node.POJONode pojo && pojo.getPojo() instanceof Data v
+                ? v : new Data();
+        if (d.other != null || !(data instanceof com.fasterxml.jackson.databind.node.POJONode)) {
+            throw InferenceService.invalid("input '" + name + "': \"data\" must be an array of numbers (FP32) or "
+                    + "base64 strings (BYTES), found " + (d.other != null ? d.other : abbreviate(data.toString())));
+        }
         if (Tensor.FP32.equals(type)) {
-            float[] v = new float[(int) Math.min(count, Integer.MAX_VALUE - 8)];
-            int[] at = {0};
-            flatten(name, data, v, at);
-            return Tensor.fp32(name, shape, at[0] == v.length ? v : java.util.Arrays.copyOf(v, at[0]), false);
+            if (!d.strings.isEmpty()) {
+                throw InferenceService.invalid("input '" + name + "' is FP32 but holds strings, e.g. \""
+                        + abbreviate(d.strings.get(0)) + "\"");
+            }
+            return Tensor.fp32(name, shape, Arrays.copyOf(d.numbers, d.count), false);
+        }
+        if (d.count > 0) {
+            throw InferenceService.invalid("input '" + name + "' is BYTES but holds numbers");
         }
         List<byte[]> bytes = new ArrayList<>();
-        strings(name, data, bytes);
+        for (String e : d.strings) {
+            try {
+                bytes.add(Base64.getMimeDecoder().decode(e));
+            } catch (IllegalArgumentException ex) {
+                throw InferenceService.invalid("input '" + name + "' element " + bytes.size() + " is not base64 ("
+                        + ex.getMessage() + "); in JSON send each image base64-encoded, or raw with the binary "
+                        + "tensor data extension");
+            }
+        }
         return Tensor.bytes(name, shape, bytes, false);
     }
 
-    private static void flatten(String name, JsonNode d, float[] v, int[] at) {
-        if (d.isArray()) {
-            for (JsonNode e : d) {
-                flatten(name, e, v, at);
+    /**
+     * A {@code "data"} array read straight into floats (flat or nested), or its strings: a JSON FP32 image is 154,587
+     * numbers, and a tree node for each costs more than the parsing.
+     */
+    static final class Data {
+        float[] numbers = new float[1024];
+        int count;
+        final List<String> strings = new ArrayList<>();
+        String other;
+
+        void add(float v) {
+            if (count == numbers.length) {
+                numbers = Arrays.copyOf(numbers, numbers.length * 2);
             }
-        } else if (d.isNumber() || d.isTextual() && List.of("NaN", "Infinity", "-Infinity").contains(d.asText())) {
-            if (at[0] >= v.length) {
-                throw InferenceService.invalid("input '" + name + "' holds more values than its shape says ("
-                        + v.length + ")");
-            }
-            v[at[0]++] = d.isNumber() ? (float) d.asDouble() : Float.parseFloat(d.asText());
-        } else {
-            throw InferenceService.invalid("input '" + name + "' is FP32 but holds " + d.getNodeType()
-                    .toString().toLowerCase(java.util.Locale.ROOT) + " " + abbreviate(d.toString()));
+            numbers[count++] = v;
         }
     }
 
-    private static void strings(String name, JsonNode d, List<byte[]> out) {
-        if (d.isArray()) {
-            for (JsonNode e : d) {
-                strings(name, e, out);
+    /** The JSON value at the parser's current token as a tree, with every "data" array read as {@link Data}. */
+    private static JsonNode tree(com.fasterxml.jackson.core.JsonParser p) throws java.io.IOException {
+        com.fasterxml.jackson.core.JsonToken t = p.currentToken();
+        if (t == com.fasterxml.jackson.core.JsonToken.START_OBJECT) {
+            ObjectNode o = JSON.createObjectNode();
+            while (p.nextToken() == com.fasterxml.jackson.core.JsonToken.FIELD_NAME) {
+                String field = p.currentName();
+                com.fasterxml.jackson.core.JsonToken v = p.nextToken();
+                if (field.equals("data") && v == com.fasterxml.jackson.core.JsonToken.START_ARRAY) {
+                    Data d = new Data();
+                    data(p, d);
+                    o.putPOJO(field, d);
+                } else {
+                    o.set(field, tree(p));
+                }
             }
-        } else if (d.isTextual()) {
-            try {
-                out.add(Base64.getMimeDecoder().decode(d.asText()));
-            } catch (IllegalArgumentException e) {
-                throw InferenceService.invalid("input '" + name + "' element " + out.size() + " is not base64 ("
-                        + e.getMessage() + "); in JSON send each image base64-encoded, or raw with the binary tensor "
-                        + "data extension");
+            return o;
+        }
+        if (t == com.fasterxml.jackson.core.JsonToken.START_ARRAY) {
+            ArrayNode a = JSON.createArrayNode();
+            while (p.nextToken() != com.fasterxml.jackson.core.JsonToken.END_ARRAY) {
+                if (p.currentToken() == null) {
+                    throw new com.fasterxml.jackson.core.io.JsonEOFException(p, null, "an array is not closed");
+                }
+                a.add(tree(p));
             }
-        } else {
-            throw InferenceService.invalid("input '" + name + "' is BYTES but holds " + abbreviate(d.toString()));
+            return a;
+        }
+        return JSON.readTree(p);
+    }
+
+    private static void data(com.fasterxml.jackson.core.JsonParser p, Data d) throws java.io.IOException {
+        com.fasterxml.jackson.core.JsonToken t;
+        while ((t = p.nextToken()) != com.fasterxml.jackson.core.JsonToken.END_ARRAY) {
+            if (t == null) {
+                throw new com.fasterxml.jackson.core.io.JsonEOFException(p, null, "the data array is not closed");
+            }
+            switch (t) {
+                case START_ARRAY -> data(p, d);
+                case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT -> d.add(p.getFloatValue());
+                case VALUE_STRING -> {
+                    String text = p.getText();
+                    if (List.of("NaN", "Infinity", "-Infinity").contains(text)) {
+                        d.add(Float.parseFloat(text));
+                    } else {
+                        d.strings.add(text);
+                    }
+                }
+                default -> {
+                    if (d.other == null) {
+                        d.other = t == com.fasterxml.jackson.core.JsonToken.START_OBJECT ? "an object" : p.getText();
+                    }
+                    p.skipChildren();
+                }
+            }
         }
     }
 

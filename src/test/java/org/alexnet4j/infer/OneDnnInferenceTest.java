@@ -19,7 +19,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * blocks that do not fill oneDNN's blocks, 224 input with conv1's overhang, Caffe's LRN constants and rounded-up
  * pooling, torchvision's layer sizes), the batch wrapper's padding and splitting, and what it refuses.
  */
-class OneDnnInferenceTest {
+public class OneDnnInferenceTest {
     /** Inputs in the range the nets see (normalised pixels). */
     private static INDArray input(AlexNet net, int n, long seed) {
         Nd4j.getRandom().setSeed(seed);
@@ -46,7 +46,7 @@ class OneDnnInferenceTest {
      * (weights of std 0.01, biases of 1) the logits of a fresh net hardly depend on the input or on LRN, and a wrong
      * LRN constant went unnoticed.
      */
-    static ComputationGraph graph(AlexNet net) {
+    public static ComputationGraph graph(AlexNet net) {
         ComputationGraph g = net.newGraph();
         Nd4j.getRandom().setSeed(17);
         for (java.util.Map.Entry<String, INDArray> e : g.paramTable().entrySet()) {

@@ -73,7 +73,7 @@ class ServeTest {
     @BeforeAll
     static void start() throws Exception {
         net = AlexNet.builder(Variant.PAPER).width(0.25).numClasses(CLASSES).build();
-        graph = randomGraph(net);
+        graph = org.alexnet4j.infer.OneDnnInferenceTest.graph(net);
         server = InferenceServer.start(List.of(model("alexnet", InferenceEngine.Kind.AUTO, List.of(1, 2, 4, 8))),
                 new InferenceServer.Settings("127.0.0.1", 0, 0, 8, 300, 64, 8 << 20, 1500, 2));
         http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
@@ -90,21 +90,6 @@ class ServeTest {
         if (server != null) {
             server.close();
         }
-    }
-
-    static ComputationGraph randomGraph(AlexNet net) {
-        ComputationGraph g = net.newGraph();
-        Nd4j.getRandom().setSeed(17);
-        for (var e : g.paramTable().entrySet()) {
-            INDArray p = e.getValue();
-            if (e.getKey().endsWith("_W")) {
-                long fanIn = p.rank() == 4 ? p.size(1) * p.size(2) * p.size(3) : p.size(0);
-                p.assign(Nd4j.randn(DataType.FLOAT, p.shape()).muli(Math.sqrt(2.0 / fanIn)));
-            } else {
-                p.assign(Nd4j.randn(DataType.FLOAT, p.shape()).muli(0.1));
-            }
-        }
-        return g;
     }
 
     static ServedModel model(String name, InferenceEngine.Kind kind, List<Integer> sizes) {
@@ -234,6 +219,19 @@ class ServeTest {
         float[] p = floats(output(res, "probabilities"));
         assertThat(p[0] + p[1] + p[2] + p[3] + p[4] + p[5] + p[6] + p[7] + p[8] + p[9]).isCloseTo(1f,
                 org.assertj.core.data.Offset.offset(1e-5f));
+    }
+
+    @Test
+    void everyBatchSizeRunsOnTheCompiledSizesWithTheNetsResults() {
+        ServedModel m = server.service().model("alexnet", null);
+        for (int n = 1; n <= 8; n++) {
+            List<Integer> plan = m.plan(n);
+            assertThat(plan.stream().mapToInt(Integer::intValue).sum()).as("plan %s for %d", plan, n)
+                    .isGreaterThanOrEqualTo(n);
+            assertThat(m.batchSizes()).containsAll(plan);
+            float[] x = preprocessed(n, 20 + n);
+            assertClose(m.run(x, n), reference(x, n), 1e-5);
+        }
     }
 
     @Test
