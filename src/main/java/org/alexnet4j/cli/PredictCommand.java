@@ -238,8 +238,21 @@ class PredictCommand implements java.util.concurrent.Callable<Integer> {
 
     /** The training statistics of the run's prepared cache (its mean image), or null. */
     static DatasetStats runStats(WeightsSource source) throws IOException {
+        if (source.run != null && Files.isRegularFile(source.run.resolve(Trainer.PREPROCESSING)
+                .resolve(DatasetStats.STATS_FILE))) {
+            return DatasetStats.load(source.run.resolve(Trainer.PREPROCESSING));
+        }
         Path data = runData(source);
-        return data != null && PreparedCache.isCache(data) ? PreparedCache.open(data).stats() : null;
+        if (data != null && PreparedCache.isCache(data)) {
+            log.info("{} has no stored statistics (trained before runs kept them): taking them from its dataset {}",
+                    source.run, data);
+            return PreparedCache.open(data).stats();
+        }
+        if (data != null) {
+            log.warn("{} has no stored statistics and its dataset {} is not a prepared cache here: using the published "
+                    + "ImageNet constants, which may not be what it trained with", source.run, data);
+        }
+        return null;
     }
 
     private static Path runData(WeightsSource source) throws IOException {

@@ -56,6 +56,11 @@ public final class Trainer {
     public static final String STATE = "state.json";
     public static final String CONFIG = "config.json";
     public static final String METRICS = "metrics.csv";
+    /**
+     * The training data's statistics (mean image, channel mean/std, PCA: {@link DatasetStats#save}), kept in the run so
+     * that predict, serve and the other {@code --run} commands normalise as training did after the dataset has moved.
+     */
+    public static final String PREPROCESSING = "preprocessing";
     static final String HEADER = "epoch,iterations,train_loss,val_loss,val_top1_err,val_top5_err,lr,images_per_s,"
             + "seconds";
 
@@ -199,6 +204,9 @@ public final class Trainer {
         if (train.stats() == null) {
             log.info("no training statistics with {} (not a prepared cache): using the published ImageNet mean/std "
                     + "and PCA constants", data);
+        } else if (!Files.exists(runDir.resolve(PREPROCESSING).resolve(DatasetStats.STATS_FILE))) {
+            Files.createDirectories(runDir.resolve(PREPROCESSING));
+            stats.save(runDir.resolve(PREPROCESSING));
         }
         if (resumed == null) {
             net = AlexNet.fromSettings(withClasses(model.settings(), train.wnids().size()));

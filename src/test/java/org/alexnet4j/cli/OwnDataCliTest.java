@@ -100,6 +100,18 @@ class OwnDataCliTest {
                     org.assertj.core.api.Assertions.within(1e-5));
         }
 
+        // the run keeps its training statistics: with the cache moved away, predict normalises as before
+        assertThat(run.resolve("preprocessing/stats.json")).exists();
+        Path moved = tmp.resolve("cache-moved");
+        Files.move(cache, moved);
+        var after = om.readTree(ok("predict", "--run", run.toString(), photo.toString(), "--top", "2", "--json").out());
+        for (int i = 0; i < 2; i++) {
+            assertThat(after.get("top").get(i).get("probability").asDouble()).as("cache moved")
+                    .isCloseTo(po.get("top").get(i).get("probability").asDouble(),
+                            org.assertj.core.api.Assertions.within(1e-6));
+        }
+        Files.move(moved, cache);
+
         ok("features", "--run", run.toString(), "--data", cache.toString(), "--layer", "fc7", "--out",
                 feats.toString(), "--batch", "4");
         Map<String, byte[]> entries = entries(feats);
