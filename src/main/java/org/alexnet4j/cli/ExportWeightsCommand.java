@@ -18,13 +18,17 @@ import java.util.concurrent.Callable;
 @Command(name = "export-weights", mixinStandardHelpOptions = true,
         description = {"Write a net's weights as a NumPy .npz of float32 arrays in PyTorch's layout "
                 + "(conv1.weight [96,3,11,11] ... fc8.bias; torchvision's state_dict names for --model torchvision).",
-                "From a model file (--checkpoint), or freshly initialised from the model options and --seed."})
+                "From a model file (--checkpoint), a training run's best checkpoint (--run), or freshly initialised "
+                        + "from the model options and --seed."})
 class ExportWeightsCommand implements Callable<Integer> {
     @Mixin
     ModelOptions model;
 
     @Option(names = "--checkpoint", paramLabel = "MODEL.zip", description = "An alexnet4j model file or checkpoint.")
     Path checkpoint;
+
+    @Option(names = "--run", paramLabel = "RUN_DIR", description = "A training run: its checkpoints/best.zip.")
+    Path run;
 
     @Option(names = "--out", required = true, paramLabel = "W.npz", description = "Output .npz file.")
     Path out;
@@ -37,8 +41,12 @@ class ExportWeightsCommand implements Callable<Integer> {
         Backend.init();
         AlexNet net;
         ComputationGraph graph;
-        if (checkpoint != null) {
-            ModelFiles.Loaded loaded = model.loadCheckpoint(checkpoint);
+        if (checkpoint != null && run != null) {
+            throw new IllegalArgumentException("give --checkpoint or --run, not both");
+        }
+        if (checkpoint != null || run != null) {
+            ModelFiles.Loaded loaded = model.loadCheckpoint(run != null ? WeightsSource.bestCheckpoint(run)
+                    : checkpoint);
             net = loaded.net();
             graph = loaded.graph();
         } else {

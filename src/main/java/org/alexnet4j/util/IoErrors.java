@@ -28,7 +28,11 @@ public final class IoErrors {
             if (e instanceof NoSuchFileException) {
                 return "no such file or directory: " + file;
             }
-            return "could not write " + file + (reason != null ? " (" + reason + ")" : "");
+            if (e instanceof java.nio.file.FileAlreadyExistsException
+                    || e instanceof java.nio.file.NotDirectoryException) {
+                return file + " is a file where a directory is needed (give a new or empty directory)";
+            }
+            return "could not write " + file + " (" + (reason != null ? reason : e.getClass().getSimpleName()) + ")";
         }
         if (noSpace(e.getMessage())) {
             return "no space left on the device";

@@ -48,6 +48,11 @@ class DataCliTest {
         assertThat(cache.resolve("cache.json")).exists();
         assertThat(cache.resolve("stats/mean_image.npy")).exists();
 
+        Path aFile = Files.writeString(tmp.resolve("not-a-dir"), "x");
+        CliRunner.Result onFile = run("prepare", "--data", data.toString(), "--out", aFile.toString());
+        assertThat(onFile.exit()).isEqualTo(1);
+        assertThat(onFile.err()).contains(aFile + " is a file where a directory is needed");
+
         CliRunner.Result strict = run("prepare", "--data", data.toString(), "--out", tmp.resolve("c2").toString(), "--strict");
         assertThat(strict.exit()).isEqualTo(1);
         assertThat(strict.err()).contains("alexnet4j prepare: error: --strict: cannot read");

@@ -100,6 +100,16 @@ class OwnDataCliTest {
                     org.assertj.core.api.Assertions.within(1e-5));
         }
 
+        // export-weights --run: the run's best checkpoint
+        Path fromRun = tmp.resolve("run.npz"), fromBest = tmp.resolve("best.npz");
+        ok("export-weights", "--run", run.toString(), "--out", fromRun.toString());
+        ok("export-weights", "--checkpoint", run.resolve("checkpoints/best.zip").toString(), "--out",
+                fromBest.toString());
+        var a = org.alexnet4j.weights.Npz.read(fromRun);
+        var b = org.alexnet4j.weights.Npz.read(fromBest);
+        assertThat(a.keySet()).isEqualTo(b.keySet()).contains("fc8.weight");
+        a.forEach((k, v) -> assertThat(v.data()).as(k).containsExactly(b.get(k).data()));
+
         // the run keeps its training statistics: with the cache moved away, predict normalises as before
         assertThat(run.resolve("preprocessing/stats.json")).exists();
         Path moved = tmp.resolve("cache-moved");
