@@ -23,7 +23,7 @@ import java.util.concurrent.Callable;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = {"Time AlexNet training and inference on synthetic input, like convnet-benchmarks (batch 128): "
                 + "median/min/max ms per batch of the forward pass, the training step (forward + backward + update) "
-                + "and backward+update, images/s, peak JVM heap and resident memory. --model zoo is DL4J's own zoo "
+                + "and backward+update, images/s, peak JVM heap and resident memory. --bench-model zoo is DL4J's own zoo "
                 + "AlexNet, the in-run baseline; --per-layer adds a forward/backward breakdown by layer."})
 class BenchCommand implements Callable<Integer> {
     @Option(names = "--bench-model", defaultValue = "paper", paramLabel = "paper|torchvision|caffe|zoo|onnxruntime",

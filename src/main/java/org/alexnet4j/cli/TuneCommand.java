@@ -33,7 +33,7 @@ class TuneCommand implements Callable<Integer> {
     Path data;
 
     @Option(names = "--space", paramLabel = "FILE", description = "Search space (JSON): see README, "
-            + "\"Hyperparameter search\", and scripts/search-space.json.")
+            + "\"Hyperparameter search\", and the examples in scripts/spaces/.")
     Path space;
 
     @Option(names = "--out", paramLabel = "SEARCH_DIR", description = "Search directory (new).")

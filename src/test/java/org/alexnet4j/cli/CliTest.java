@@ -41,6 +41,45 @@ class CliTest {
         return r;
     }
 
+    /**
+     * Every {@code --option} a help text names is an option of some alexnet4j command, and every {@code scripts/...}
+     * path it names exists: help texts once named a {@code --model zoo} and a {@code scripts/search-space.json}.
+     */
+    @Test
+    void helpTextsNameOnlyOptionsAndScriptsThatExist() {
+        java.util.List<CommandLine> all = new java.util.ArrayList<>();
+        java.util.ArrayDeque<CommandLine> todo = new java.util.ArrayDeque<>(java.util.List.of(Main.commandLine()));
+        while (!todo.isEmpty()) {
+            CommandLine c = todo.pop();
+            all.add(c);
+            todo.addAll(c.getSubcommands().values());
+        }
+        java.util.Set<String> options = new java.util.HashSet<>();
+        for (CommandLine c : all) {
+            c.getCommandSpec().options().forEach(o -> options.addAll(java.util.List.of(o.names())));
+        }
+        java.util.regex.Pattern option = java.util.regex.Pattern.compile("(?<![\\w-])--[a-z][a-z0-9-]*");
+        java.util.regex.Pattern script = java.util.regex.Pattern.compile("scripts/[A-Za-z0-9_./-]*[A-Za-z0-9_/-]");
+        java.util.List<String> wrong = new java.util.ArrayList<>();
+        for (CommandLine c : all) {
+            c.setUsageHelpWidth(2000); // one line a paragraph: no file name cut at a '.'
+            String help = c.getUsageMessage(CommandLine.Help.Ansi.OFF);
+            java.util.regex.Matcher m = option.matcher(help);
+            while (m.find()) {
+                if (!options.contains(m.group())) {
+                    wrong.add(c.getCommandName() + ": " + m.group());
+                }
+            }
+            m = script.matcher(help);
+            while (m.find()) {
+                if (!java.nio.file.Files.exists(Path.of(m.group()))) {
+                    wrong.add(c.getCommandName() + ": " + m.group());
+                }
+            }
+        }
+        assertThat(wrong).as("options or scripts named in help texts that do not exist").isEmpty();
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"summary", "export-weights", "import-weights", "export-onnx", "predict", "features", "bench-scale", "forward", "sample-input", "env", "synth",
             "manifest", "prepare", "bench-data", "train", "eval", "bench", "serve", "bench-serve"})
