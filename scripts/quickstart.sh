@@ -61,7 +61,9 @@ echo "== 10. evaluation of the best checkpoint: centre crop and the paper's 10 c
 "$A" eval --data "$OUT/cache" --run "$OUT/run"
 
 echo
-echo "== 11. the trained net as ONNX (alexnet4j export-onnx), and two photos classified (alexnet4j predict)"
+echo "== 11. the trained net as ONNX (alexnet4j export-onnx), and two validation images classified (alexnet4j predict)"
+echo "   (generated images: each class is a generated pattern that carries a real ImageNet wnid, so predict prints"
+echo "    ImageNet's name for it; the names are the labels of the patterns, not what the pictures show)"
 "$A" export-onnx --run "$OUT/run" --out "$OUT/run/model.onnx"
 "$A" predict --run "$OUT/run" --top 3 $(ls "$OUT"/data/val/*.JPEG | head -2)
 
