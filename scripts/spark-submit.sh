@@ -10,7 +10,10 @@
 #                        paper net with momentum, activations of one batch of 128, the decode buffers)
 #   --driver-memory      JVM heap of the driver (default 4g; the paper net: about 1.5 GB + 1 GB per worker, as each
 #                        round's parameters and momentum come back to it)
-#   --cores              cores per executor (default 2); each task trains one replica with ND4J using these cores
+#   --cores              cores per executor (default 2, or fewer when the standalone master's workers offer fewer:
+#                        scripts/spark-cluster.sh's default workers have 1); each task trains one replica with ND4J
+#                        using these cores. No executor within 120 s (--spark-conf
+#                        spark.alexnet4j.executorWaitSeconds=S): the driver stops with what was asked and offered
 #   --executors          executors (YARN/Kubernetes; default: the cluster's)
 #   --spark-conf k=v     any other Spark setting, repeatable
 #   --dry-run            print the spark-submit command instead of running it
@@ -28,7 +31,7 @@ MASTER="$1"
 shift
 EXEC_MEM=4g
 OVERHEAD=12g
-CORES=2
+CORES=""
 EXECUTORS=""
 DRIVER_MEM=4g
 DRY=0
@@ -46,6 +49,33 @@ while [[ $# -gt 0 ]]; do
     *) echo "spark-submit.sh: unknown option $1 (training arguments go after --)" >&2; exit 2 ;;
   esac
 done
+
+# a standalone master's web UI, for its workers' offers: scripts/spark-cluster.sh's cluster when it is this master,
+# else the master's host at Spark's default port 8080
+WEB_UI=""
+if [[ "$MASTER" =~ ^spark://([^:/]+) ]]; then
+  SPARK_DIR="${ALEXNET4J_SPARK_DIR:-$ROOT/target/spark-cluster}"
+  if [[ "$(cat "$SPARK_DIR/master.url" 2>/dev/null)" == "$MASTER" && -f "$SPARK_DIR/master.webui" ]]; then
+    WEB_UI="http://127.0.0.1:$(cat "$SPARK_DIR/master.webui")"
+  else
+    WEB_UI="http://${BASH_REMATCH[1]}:8080"
+  fi
+  CONFS+=(--conf "spark.alexnet4j.masterWebUi=$WEB_UI")
+fi
+if [[ -z "$CORES" ]]; then
+  CORES=2
+  if [[ -n "$WEB_UI" ]] && command -v curl > /dev/null; then
+    # the most cores one ALIVE worker offers (the master's JSON: one worker object per "id")
+    # (nested objects such as "resources" : { } removed first, then each worker cut at its closing brace)
+    most="$(curl -s --max-time 5 "$WEB_UI/json/" 2>/dev/null | tr -d '\n' | sed 's/"id" *:/\n/g' \
+      | sed -e ':a' -e 's/{[^{}]*}//g' -e 'ta' -e 's/}.*//' | grep '"state" *: *"ALIVE"' \
+      | grep -o '"cores" *: *[0-9]*' | grep -o '[0-9]*$' | sort -n | tail -1 || true)"
+    if [[ -n "$most" && "$most" -ge 1 && "$most" -lt "$CORES" ]]; then
+      echo "spark-submit.sh: the workers of $MASTER offer at most $most core(s) each: --cores $most" >&2
+      CORES="$most"
+    fi
+  fi
+fi
 
 if [[ ! -f "$ROOT/target/alexnet4j.jar" || ! -d "$ROOT/target/lib" ]]; then
   (cd "$ROOT" && mvn -B -q -DskipTests package) >&2

@@ -56,6 +56,7 @@ final class SparkTraining implements StepEngine {
                     .setIfMissing("spark.driver.bindAddress", "127.0.0.1");
         }
         this.sc = new JavaSparkContext(conf);
+        awaitExecutors(sc, cfg.spark);
         this.workers = cfg.sparkWorkers > 0 ? cfg.sparkWorkers : sc.defaultParallelism();
         ParameterAveragingTrainingMaster tm = new ParameterAveragingTrainingMaster.Builder(workers, cfg.batch)
                 .batchSizePerWorker(cfg.batch)
@@ -78,6 +79,91 @@ final class SparkTraining implements StepEngine {
     }
 
     /** Whether a {@code spark://host:port} master URL names this machine's loopback address. */
+    /** Setting: how long a cluster master may take to start this application's first executor (default 120 s). */
+    static final String EXECUTOR_WAIT = "spark.alexnet4j.executorWaitSeconds";
+    /** Setting: the master's web UI (for its workers' offers in the sentence; default: the master's host, port 8080). */
+    static final String MASTER_WEB_UI = "spark.alexnet4j.masterWebUi";
+
+    /**
+     * Waits for the first executor on a cluster master; none within {@link #EXECUTOR_WAIT}: the context stops and the
+     * run fails with what the application asked for and what the workers offer, instead of Spark's driver printing
+     * "Initial job has not accepted any resources" every 15 s for ever.
+     */
+    private static void awaitExecutors(JavaSparkContext sc, String master) {
+        if (!master.startsWith("spark://")) {
+            return;
+        }
+        SparkConf conf = sc.getConf();
+        long waitS = conf.getLong(EXECUTOR_WAIT, 120);
+        long deadline = System.nanoTime() + waitS * 1_000_000_000L;
+        while (sc.sc().getExecutorMemoryStatus().size() <= 1) { // the driver counts as one
+            if (System.nanoTime() - deadline > 0) {
+                String ui = conf.get(MASTER_WEB_UI, "http://" + master.substring("spark://".length())
+                        .replaceFirst(":\\d+$", "") + ":8080");
+                String json = masterJson(ui);
+                String sentence = noExecutors(master, waitS, conf.get("spark.executor.cores", null),
+                        conf.get("spark.executor.memory", "1g"), ui, json);
+                sc.stop();
+                throw new IllegalStateException(sentence);
+            }
+            try {
+                Thread.sleep(500);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                sc.stop();
+                throw new IllegalStateException("interrupted while waiting for Spark executors", e);
+            }
+        }
+    }
+
+    private static String masterJson(String ui) {
+        try {
+            java.net.http.HttpResponse<String> r = java.net.http.HttpClient.newHttpClient().send(
+                    java.net.http.HttpRequest.newBuilder(java.net.URI.create(ui + "/json/"))
+                            .timeout(java.time.Duration.ofSeconds(5)).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            return r.statusCode() == 200 ? r.body() : null;
+        } catch (java.io.IOException | RuntimeException e) {
+            return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        }
+    }
+
+    /**
+     * The sentence for a cluster that started no executor: what was asked ({@code cores} null: all of a worker's),
+     * and each worker's offer from the master's JSON ({@code null}: the master could not be asked).
+     */
+    static String noExecutors(String master, long waitS, String cores, String memory, String ui, String json) {
+        StringBuilder s = new StringBuilder("no Spark executor started on " + master + " within " + waitS + " s: "
+                + "this application asks for " + (cores != null ? cores + " cores" : "a worker's cores") + " and "
+                + memory + " of memory per executor (spark.executor.cores, spark.executor.memory)");
+        List<String> offers = new ArrayList<>();
+        if (json != null) {
+            try {
+                for (com.fasterxml.jackson.databind.JsonNode w : new com.fasterxml.jackson.databind.ObjectMapper()
+                        .readTree(json).path("workers")) {
+                    offers.add(String.format(Locale.ROOT, "%s %s: %d of %d cores free, %d MB of memory free",
+                            w.path("id").asText(), w.path("state").asText(), w.path("coresfree").asInt(),
+                            w.path("cores").asInt(), w.path("memoryfree").asInt()));
+                }
+            } catch (java.io.IOException e) {
+                json = null;
+            }
+        }
+        if (json == null) {
+            s.append("; the master's workers could not be listed (no JSON at ").append(ui).append("/json/; set ")
+                    .append(MASTER_WEB_UI).append(")");
+        } else if (offers.isEmpty()) {
+            s.append("; the master has no workers");
+        } else {
+            s.append("; the master's workers offer: ").append(String.join("; ", offers));
+        }
+        return s.append(". Ask for less (scripts/spark-submit.sh --cores N --executor-memory M) or give the workers "
+                + "more (scripts/spark-cluster.sh start --cores C --memory M)").toString();
+    }
+
     static boolean onLoopback(String master) {
         return master.matches("spark://(127\\.0\\.0\\.1|localhost)(:\\d+)?(,.*)?");
     }

@@ -54,6 +54,7 @@ class SparkClusterIT {
         ProcessBuilder pb = new ProcessBuilder(command).directory(tmp.toFile()).redirectErrorStream(true)
                 .redirectOutput(log.toFile());
         pb.environment().remove("SPARK_HOME");
+        pb.environment().put("ALEXNET4J_SPARK_DIR", clusterDir.toString()); // spark-submit.sh finds the web UI
         return pb.start();
     }
 
@@ -251,6 +252,27 @@ class SparkClusterIT {
     private static Submitted submitRun(Path run, int epochs, String name) throws IOException {
         Path log = tmp.resolve("submit-" + name + ".log");
         return new Submitted(start(submit(recipe(run, epochs).toArray(String[]::new)), log), log);
+    }
+
+    @Test
+    @Order(10)
+    void anApplicationAskingMoreThanTheWorkersOfferStopsWithASentence() throws Exception {
+        // without --cores, the submit script asks for what one worker offers (1 core here), not 2
+        String dry = run(tmp.resolve("dry.log"), SCRIPTS.resolve("spark-submit.sh").toString(), master, "--dry-run",
+                "--", "--data", "d", "--out", "r");
+        assertThat(dry).contains("offer at most 1 core(s) each").contains("--executor-cores 1 ");
+        // asked for 2: the driver gives up after the wait with what was asked and what the workers offer
+        List<String> c = new ArrayList<>(List.of(SCRIPTS.resolve("spark-submit.sh").toString(), master,
+                "--cores", "2", "--executor-memory", "1g", "--memory-overhead", "3g", "--spark-conf",
+                "spark.alexnet4j.executorWaitSeconds=15", "--"));
+        c.addAll(recipe(tmp.resolve("run-too-big"), 1));
+        Path log = tmp.resolve("too-big.log");
+        Process p = start(c, log);
+        assertThat(p.waitFor(180, TimeUnit.SECONDS)).as("the driver gives up by itself").isTrue();
+        String out = Files.readString(log);
+        assertThat(p.exitValue()).as(out).isNotZero();
+        assertThat(out).contains("no Spark executor started on " + master + " within 15 s")
+                .contains("asks for 2 cores").contains("of 1 cores free");
     }
 
     @Test
