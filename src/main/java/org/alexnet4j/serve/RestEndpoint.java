@@ -113,7 +113,11 @@ public final class RestEndpoint implements AutoCloseable {
                     json(response, callback, ready ? 200 : 503, V2Json.mapper().createObjectNode()
                             .put("name", model.name()).put("ready", ready));
                 } else if ("/infer".equals(tail) && method.equals("POST")) {
-                    infer(request, response, callback, model, mm.group(2), start);
+                    try {
+                        infer(request, response, callback, model, mm.group(2), start);
+                    } catch (ServeException e) { // refused before it queued: counted under its model
+                        fail(request, response, callback, e, model.name(), start);
+                    }
                 } else {
                     throw new ServeException(ServeException.Status.NOT_FOUND, method + " " + path
                             + " is not an endpoint (infer is POST, metadata and ready are GET)");
