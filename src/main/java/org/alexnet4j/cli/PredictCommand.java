@@ -197,7 +197,7 @@ class PredictCommand implements java.util.concurrent.Callable<Integer> {
         for (int k = 0; k < ranked.size(); k++) {
             Predictor.Ranked r = ranked.get(k);
             String id = classes.get(r.index());
-            String label = ImageNetMeta.get().isSynset(id) ? id + " " + ImageNetMeta.get().name(id) : id;
+            String label = ImageNetMeta.get().label(id);
             out.printf(Locale.ROOT, "  %d. %.4f  %s%n", k + 1, r.probability(), label);
         }
     }

@@ -110,6 +110,11 @@ public final class ImageNetMeta {
         return names.containsKey(wnid);
     }
 
+    /** A class as people read it: "wnid name" for an ILSVRC2012 wnid, else the class name as it is. */
+    public String label(String cls) {
+        return isSynset(cls) ? cls + " " + name(cls) : cls;
+    }
+
     /** Validation file name (e.g. {@code ILSVRC2012_val_00000001.JPEG}) to its wnid. */
     public Map<String, String> valLabels() {
         return valLabels;

@@ -62,16 +62,6 @@ public final class Batcher implements AutoCloseable {
         thread.start();
     }
 
-    /**
-     * Queues {@code n} preprocessed inputs ({@code x}, NCHW); the future completes with their logits, or
-     * exceptionally with a {@link ServeException}.
-     *
-     * @param deadline {@link System#nanoTime()} after which the client no longer waits (0: none)
-     */
-    public CompletableFuture<Result> submit(float[] x, int n, long deadline) {
-        return submit(x, n, deadline, false);
-    }
-
     /** A request is on its way: {@link #submit} with {@code announced} (or {@link #withdraw}) follows. */
     public void announce() {
         arriving.incrementAndGet();
@@ -82,7 +72,13 @@ public final class Batcher implements AutoCloseable {
         arriving.decrementAndGet();
     }
 
-    /** As {@link #submit(float[], int, long)}, for a request {@link #announce}d before. */
+    /**
+     * Queues {@code n} preprocessed inputs ({@code x}, NCHW); the future completes with their logits, or
+     * exceptionally with a {@link ServeException}.
+     *
+     * @param deadline  {@link System#nanoTime()} after which the client no longer waits (0: none)
+     * @param announced the request was {@link #announce}d (its images were being decoded)
+     */
     public CompletableFuture<Result> submit(float[] x, int n, long deadline, boolean announced) {
         if (announced) {
             arriving.decrementAndGet();

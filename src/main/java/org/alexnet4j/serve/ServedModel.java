@@ -84,7 +84,7 @@ public final class ServedModel implements AutoCloseable {
         this.maxImagePixels = maxImagePixels;
         this.labels = new ArrayList<>();
         for (String c : classes) {
-            labels.add(ImageNetMeta.get().isSynset(c) ? c + " " + ImageNetMeta.get().name(c) : c);
+            labels.add(ImageNetMeta.get().label(c));
         }
         InferenceEngine first = engines.get();
         this.engineName = first.name();
