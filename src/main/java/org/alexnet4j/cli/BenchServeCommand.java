@@ -66,7 +66,7 @@ class BenchServeCommand implements java.util.concurrent.Callable<Integer> {
     public Integer call() throws Exception {
         List<byte[]> files = new ArrayList<>();
         if (images != null) {
-            for (Path f : PredictCommand.imageFiles(images)) {
+            for (Path f : org.alexnet4j.eval.Predictor.imageFiles(images)) {
                 files.add(Files.readAllBytes(f));
             }
         } else {

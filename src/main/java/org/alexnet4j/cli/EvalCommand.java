@@ -2,17 +2,15 @@ package org.alexnet4j.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import org.alexnet4j.data.DatasetStats;
 import org.alexnet4j.data.Datasets;
-import org.alexnet4j.data.ImageNetMeta;
 import org.alexnet4j.data.ImageSource;
 import org.alexnet4j.data.transforms.Normalization;
-import org.alexnet4j.data.transforms.Preset;
 import org.alexnet4j.eval.Evaluator;
 import org.alexnet4j.eval.Preprocessing;
 import org.alexnet4j.eval.TopK;
 import org.alexnet4j.model.AlexNet;
 import org.alexnet4j.runtime.Backend;
+import org.alexnet4j.train.RunDirectory;
 import org.alexnet4j.util.AtomicFiles;
 import org.alexnet4j.weights.ModelFiles;
 import picocli.CommandLine.ArgGroup;
@@ -58,8 +56,8 @@ class EvalCommand implements Callable<Integer> {
     String normalize;
 
     @Option(names = "--stats", defaultValue = "auto", paramLabel = "auto|published",
-            description = "Mean/std: auto = the prepared cache's statistics (for --model torchvision weights "
-                    + "not from a run: torchvision's published ones), or published (default: ${DEFAULT-VALUE}).")
+            description = "Mean/std: auto = a run's own (stored in it), else the prepared cache's (for --model "
+                    + "torchvision weights: torchvision's published ones), or published (default: ${DEFAULT-VALUE}).")
     String stats;
 
     @Option(names = "--batch", defaultValue = "64", paramLabel = "N", description = "Images per batch "
@@ -94,7 +92,6 @@ class EvalCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--batch must be at least 1");
         }
         Backend.init();
-        String norm = normalize != null ? normalize : source.runNormalization();
         ModelFiles.Loaded loaded = source.load(model);
         Path run = source.run;
         int t = threads.count();
@@ -109,22 +106,19 @@ class EvalCommand implements Callable<Integer> {
             throw new IllegalArgumentException("the net has " + loaded.net().numClasses() + " classes but " + data
                     + " has " + images.wnids().size());
         }
-        // auto: a run's (and any cache's) statistics, except for torchvision's published weights, which were made
-        // with torchvision's published mean/std
-        boolean published = stats.equals("published") || source.run == null
-                && net.variant() == org.alexnet4j.model.Variant.TORCHVISION;
-        DatasetStats st = published ? null : images.stats();
-        Normalization n = Preprocessing.normalization(net, norm == null ? null : Normalization.Kind.fromId(norm), st,
+        if (!stats.equals("auto") && !stats.equals("published")) {
+            throw new IllegalArgumentException("--stats must be auto or published, got " + stats);
+        }
+        Preprocessing.Input input = source.input(net, normalize, images.stats(), stats.equals("published"),
                 images.imageSize());
-        int crop = loaded.net().inputSize();
+        Normalization n = input.normalization();
         Map<String, Object> result = new LinkedHashMap<>();
         result.put("data", data.toString());
         result.put("split", split);
         result.put("model", loaded.net().settings());
-        result.put("normalize", n.kind().name().toLowerCase(Locale.ROOT).replace('_', '-'));
-        String statsSource = st != null ? st.source() : "published";
-        result.put("statistics", statsSource);
-        result.put("preprocessing", Preprocessing.describe(net, n, statsSource));
+        result.put("normalize", n.kind().id());
+        result.put("statistics", input.statsSource());
+        result.put("preprocessing", input.describe());
         result.put("chanceTop1Error", 1 - 1.0 / images.wnids().size());
         result.put("chanceTop5Error", Math.max(0, 1 - 5.0 / images.wnids().size()));
         TopK center = null;
@@ -133,22 +127,22 @@ class EvalCommand implements Callable<Integer> {
             log.info("eval: inference on {}", inference.name());
             result.put("engine", inference.name());
             if (!crops.equals("ten")) {
-                center = Evaluator.evaluate(inference, images, Preset.center(crop, n), batch, t, limitBatches, true);
+                center = Evaluator.evaluate(inference, images, input.views(false), batch, t, limitBatches, true);
                 result.put("center", summary(center));
             }
             if (!crops.equals("center")) {
                 int tenBatch = Math.max(1, batch / 10); // images per batch: 10 views each
                 int tenLimit = limitBatches == 0 ? 0 : (limitBatches * batch + tenBatch - 1) / tenBatch; // same images
-                ten = Evaluator.evaluate(inference, images, Preset.tenCrop(crop, n), tenBatch, t, tenLimit, true);
+                ten = Evaluator.evaluate(inference, images, input.views(true), tenBatch, t, tenLimit, true);
                 result.put("tenCrop", summary(ten));
             }
         }
-        Path dir = out != null ? out : (run != null ? run.resolve("eval") : Path.of("eval"));
+        Path dir = out != null ? out : (run != null ? RunDirectory.open(run).eval() : Path.of("eval"));
         Files.createDirectories(dir);
         ObjectMapper om = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         byte[] jsonBytes = om.writeValueAsBytes(result);
         AtomicFiles.write(dir.resolve("eval.json"), tmp -> Files.write(tmp, jsonBytes));
-        writePerClass(dir.resolve("per_class.csv"), images.wnids(), center, ten);
+        Evaluator.writePerClass(dir.resolve("per_class.csv"), images.wnids(), center, ten);
         PrintWriter o = spec.commandLine().getOut();
         if (json) {
             o.println(om.writeValueAsString(result));
@@ -176,27 +170,5 @@ class EvalCommand implements Callable<Integer> {
         m.put("top5Error", k.top5Error());
         m.put("loss", k.loss());
         return m;
-    }
-
-    private static void writePerClass(Path file, List<String> wnids, TopK center, TopK ten) throws Exception {
-        StringBuilder sb = new StringBuilder("index,class,name,images,center_top1_acc,center_top5_acc,ten_top1_acc,"
-                + "ten_top5_acc\n");
-        TopK any = center != null ? center : ten;
-        long[] total = any.perClassTotal();
-        for (int c = 0; c < wnids.size(); c++) {
-            sb.append(c).append(',').append(wnids.get(c)).append(",\"")
-                    .append(ImageNetMeta.get().name(wnids.get(c)).replace("\"", "'")).append("\",").append(total[c]);
-            for (TopK k : new TopK[]{center, ten}) {
-                if (k == null || total[c] == 0) {
-                    sb.append(",,");
-                } else {
-                    sb.append(String.format(Locale.ROOT, ",%.4f,%.4f", k.perClassTop1()[c] / (double) total[c],
-                            k.perClassTop5()[c] / (double) total[c]));
-                }
-            }
-            sb.append('\n');
-        }
-        byte[] bytes = sb.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        AtomicFiles.write(file, tmp -> Files.write(tmp, bytes));
     }
 }

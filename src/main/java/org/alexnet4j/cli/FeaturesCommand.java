@@ -105,7 +105,7 @@ class FeaturesCommand implements Callable<Integer> {
                             + " has " + images.wnids().size());
                 }
                 classes = images.wnids();
-                Preset preset = views.preset(source, net, images.stats(), images.imageSize());
+                Preset preset = views.input(source, net, images.stats(), images.imageSize()).views(views.tenCrop());
                 Path f = tmp.resolve(split + ".f32"), l = tmp.resolve(split + ".i64"), p = tmp.resolve(split + ".txt");
                 FeatureExtractor.Summary s = fx.extract(images, preset, batch, t, f, l, p);
                 npz.add(split + "_features", "<f4", new long[]{s.images(), s.dims()}, f);

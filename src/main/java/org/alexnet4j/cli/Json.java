@@ -14,4 +14,13 @@ final class Json {
     static String pretty(Object value) throws JsonProcessingException {
         return MAPPER.writeValueAsString(value);
     }
+
+    /** {@code value} as one line with {@code om}, for JSON Lines output (our own maps: a failure is a bug). */
+    static String write(ObjectMapper om, Object value) {
+        try {
+            return om.writeValueAsString(value);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
 }

@@ -1,19 +1,11 @@
 package org.alexnet4j.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import org.alexnet4j.data.DatasetStats;
-import org.alexnet4j.data.ImageCodec;
 import org.alexnet4j.data.ImageNetMeta;
-import org.alexnet4j.data.Manifest;
-import org.alexnet4j.data.PreparedCache;
-import org.alexnet4j.data.RgbImage;
-import org.alexnet4j.data.transforms.Normalization;
 import org.alexnet4j.eval.Predictor;
 import org.alexnet4j.eval.Preprocessing;
 import org.alexnet4j.model.AlexNet;
 import org.alexnet4j.runtime.Backend;
-import org.alexnet4j.train.TrainConfig;
-import org.alexnet4j.train.Trainer;
 import org.alexnet4j.util.ProgressBar;
 import org.alexnet4j.weights.ModelFiles;
 import org.slf4j.Logger;
@@ -26,9 +18,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -36,10 +26,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.stream.Stream;
 
 @Command(name = "predict", mixinStandardHelpOptions = true,
         description = {"Classify image files (JPEG, PNG, BMP; grayscale, CMYK and misnamed files as the pipeline "
@@ -90,61 +76,38 @@ class PredictCommand implements java.util.concurrent.Callable<Integer> {
         if (batch < 1) {
             throw new IllegalArgumentException("--batch must be at least 1, got " + batch);
         }
-        List<Path> files = imageFiles(inputs);
+        List<Path> files = Predictor.imageFiles(inputs);
         Backend.init();
         ModelFiles.Loaded loaded = source.load(model);
         AlexNet net = loaded.net();
-        DatasetStats stats = runStats(source);
-        Normalization n = views.normalization(source, net, stats, Predictor.SOURCE_SIZE);
-        List<String> classes = classNames(source, net);
-        log.info("predict: {} images with the {} net ({})", files.size(), net.variant().id(),
-                Preprocessing.describe(net, n, stats != null ? stats.source() : "published"));
-        org.alexnet4j.infer.InferenceEngine inference = engine.open(net, loaded.graph());
-        log.info("predict: inference on {}", inference.name());
-        Predictor predictor = new Predictor(inference, net, n, tenCrop, top);
+        Preprocessing.Input input = views.input(source, net, null, Predictor.SOURCE_SIZE);
+        List<String> classes = source.classNames(net);
+        log.info("predict: {} images with the {} net ({})", files.size(), net.variant().id(), input.describe());
         PrintWriter out = spec.commandLine().getOut();
         ObjectMapper om = new ObjectMapper();
-        int skipped = 0;
         long start = System.nanoTime();
-        ExecutorService decoders = Executors.newFixedThreadPool(Math.max(1, threads.count()),
-                org.alexnet4j.util.Parallel.daemonThreads("predict-decode"));
-        try (ProgressBar bar = files.size() > 1 ? new ProgressBar("predict", files.size(), "img") : null) {
-            for (int from = 0; from < files.size(); from += batch) {
-                List<Path> chunk = files.subList(from, Math.min(files.size(), from + batch));
-                List<Future<Object>> decoded = new ArrayList<>();
-                for (Path f : chunk) {
-                    decoded.add(decoders.submit(() -> decode(predictor, f)));
-                }
-                List<Path> ok = new ArrayList<>();
-                List<RgbImage> squares = new ArrayList<>();
-                for (int i = 0; i < chunk.size(); i++) {
-                    Object r = decoded.get(i).get();
-                    if (r instanceof RgbImage img) {
-                        ok.add(chunk.get(i));
-                        squares.add(img);
-                    } else {
-                        skipped++;
-                        log.warn("skipping {}: {}", chunk.get(i), r);
-                        if (json) {
-                            Map<String, Object> rec = new LinkedHashMap<>();
-                            rec.put("file", chunk.get(i).toString());
-                            rec.put("error", r);
-                            out.println(om.writeValueAsString(rec));
-                        }
+        int skipped;
+        try (org.alexnet4j.infer.InferenceEngine inference = engine.open(net, loaded.graph());
+             ProgressBar bar = files.size() > 1 ? new ProgressBar("predict", files.size(), "img") : null) {
+            log.info("predict: inference on {}", inference.name());
+            Predictor predictor = new Predictor(inference, net, input.normalization(), tenCrop, top);
+            skipped = predictor.predictFiles(files, batch, threads.count(), r -> {
+                if (r.ranked() != null) {
+                    print(out, om, r.file(), r.ranked(), classes);
+                } else {
+                    log.warn("skipping {}: {}", r.file(), r.error());
+                    if (json) {
+                        Map<String, Object> rec = new LinkedHashMap<>();
+                        rec.put("file", r.file().toString());
+                        rec.put("error", r.error());
+                        out.println(Json.write(om, rec));
                     }
-                }
-                List<List<Predictor.Ranked>> results = predictor.predict(squares);
-                for (int i = 0; i < ok.size(); i++) {
-                    print(out, om, ok.get(i), results.get(i), classes);
                 }
                 out.flush();
                 if (bar != null) {
-                    bar.step(chunk.size());
+                    bar.step(1);
                 }
-            }
-        } finally {
-            decoders.shutdownNow();
-            inference.close();
+            });
         }
         double seconds = (System.nanoTime() - start) / 1e9;
         int done = files.size() - skipped;
@@ -156,20 +119,8 @@ class PredictCommand implements java.util.concurrent.Callable<Integer> {
         return done == 0 ? 1 : 0;
     }
 
-    /** The decoded square, or why the file cannot be read. */
-    private static Object decode(Predictor p, Path f) {
-        try {
-            byte[] data = Files.readAllBytes(f);
-            return p.square(data);
-        } catch (ImageCodec.DecodeException e) {
-            return e.getMessage();
-        } catch (IOException e) {
-            return "cannot read the file (" + e.getClass().getSimpleName() + ": " + e.getMessage() + ")";
-        }
-    }
-
     private void print(PrintWriter out, ObjectMapper om, Path file, List<Predictor.Ranked> ranked,
-                       List<String> classes) throws IOException {
+                       List<String> classes) {
         if (json) {
             Map<String, Object> rec = new LinkedHashMap<>();
             rec.put("file", file.toString());
@@ -190,7 +141,7 @@ class PredictCommand implements java.util.concurrent.Callable<Integer> {
                 top.add(m);
             }
             rec.put("top", top);
-            out.println(om.writeValueAsString(rec));
+            out.println(Json.write(om, rec));
             return;
         }
         out.println(file);
@@ -200,93 +151,5 @@ class PredictCommand implements java.util.concurrent.Callable<Integer> {
             String label = ImageNetMeta.get().label(id);
             out.printf(Locale.ROOT, "  %d. %.4f  %s%n", k + 1, r.probability(), label);
         }
-    }
-
-    /**
-     * Class names by index: the run's (its classes.tsv, else its dataset's), else ILSVRC2012's wnids for 1000 classes,
-     * else "class N".
-     */
-    static List<String> classNames(WeightsSource source, AlexNet net) throws IOException {
-        List<String> fromRun = runClasses(source);
-        if (fromRun != null && fromRun.size() == net.numClasses()) {
-            return fromRun;
-        }
-        if (net.numClasses() == ImageNetMeta.get().wnids().size()) {
-            return ImageNetMeta.get().wnids();
-        }
-        List<String> names = new ArrayList<>();
-        for (int i = 0; i < net.numClasses(); i++) {
-            names.add("class " + i);
-        }
-        return names;
-    }
-
-    private static List<String> runClasses(WeightsSource source) throws IOException {
-        if (source.run != null && Files.isRegularFile(source.run.resolve(org.alexnet4j.data.ClassList.FILE))) {
-            return org.alexnet4j.data.ClassList.read(source.run.resolve(org.alexnet4j.data.ClassList.FILE));
-        }
-        Path data = runData(source);
-        if (data == null) {
-            return null;
-        }
-        if (PreparedCache.isCache(data)) {
-            return PreparedCache.open(data).wnids();
-        }
-        Path manifest = data.resolve(org.alexnet4j.data.Datasets.MANIFEST_FILE);
-        return Files.isRegularFile(manifest) ? Manifest.read(manifest).wnids() : null;
-    }
-
-    /** The training statistics of the run's prepared cache (its mean image), or null. */
-    static DatasetStats runStats(WeightsSource source) throws IOException {
-        if (source.run != null && Files.isRegularFile(source.run.resolve(Trainer.PREPROCESSING)
-                .resolve(DatasetStats.STATS_FILE))) {
-            return DatasetStats.load(source.run.resolve(Trainer.PREPROCESSING));
-        }
-        Path data = runData(source);
-        if (data != null && PreparedCache.isCache(data)) {
-            log.info("{} has no stored statistics (trained before runs kept them): taking them from its dataset {}",
-                    source.run, data);
-            return PreparedCache.open(data).stats();
-        }
-        if (data != null) {
-            log.warn("{} has no stored statistics and its dataset {} is not a prepared cache here: using the published "
-                    + "ImageNet constants, which may not be what it trained with", source.run, data);
-        }
-        return null;
-    }
-
-    private static Path runData(WeightsSource source) throws IOException {
-        if (source.run == null || !Files.exists(source.run.resolve(Trainer.CONFIG))) {
-            return null;
-        }
-        String data = TrainConfig.read(source.run.resolve(Trainer.CONFIG)).data;
-        return data == null ? null : Path.of(data);
-    }
-
-    /** The image files named, folders expanded (sorted); a missing path is an error before any work. */
-    static List<Path> imageFiles(List<Path> inputs) throws IOException {
-        List<Path> files = new ArrayList<>();
-        for (Path p : inputs) {
-            if (Files.isDirectory(p)) {
-                try (Stream<Path> s = Files.walk(p)) {
-                    s.filter(Files::isRegularFile).filter(f -> !f.getFileName().toString().startsWith("."))
-                            .filter(f -> IMAGE_EXTENSIONS.contains(extension(f))).sorted().forEach(files::add);
-                }
-            } else if (Files.exists(p)) {
-                files.add(p);
-            } else {
-                throw new IllegalArgumentException(p + " does not exist (give image files or folders of images)");
-            }
-        }
-        if (files.isEmpty()) {
-            throw new IllegalArgumentException("no image files (.jpg .jpeg .png .bmp) in " + inputs);
-        }
-        return files;
-    }
-
-    private static String extension(Path f) {
-        String name = f.getFileName().toString();
-        int dot = name.lastIndexOf('.');
-        return dot < 0 ? "" : name.substring(dot + 1).toLowerCase(Locale.ROOT);
     }
 }

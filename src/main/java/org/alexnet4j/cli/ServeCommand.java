@@ -1,7 +1,5 @@
 package org.alexnet4j.cli;
 
-import org.alexnet4j.data.DatasetStats;
-import org.alexnet4j.data.transforms.Normalization;
 import org.alexnet4j.eval.Predictor;
 import org.alexnet4j.eval.Preprocessing;
 import org.alexnet4j.infer.InferenceEngine;
@@ -186,13 +184,12 @@ class ServeCommand implements java.util.concurrent.Callable<Integer> {
                              List<Integer> sizes) throws Exception {
         ModelFiles.Loaded loaded = source.load(model);
         AlexNet net = loaded.net();
-        DatasetStats stats = PredictCommand.runStats(source);
-        Normalization n = views.normalization(source, net, stats, Predictor.SOURCE_SIZE);
-        log.info("model {}: the {} net ({})", name, net.variant().id(), Preprocessing.describe(net, n,
-                stats != null ? stats.source() : "published"));
-        Predictor pipeline = new Predictor(InferenceEngine.dl4j(loaded.graph()), net, n, false, top);
+        Preprocessing.Input input = views.input(source, net, null, Predictor.SOURCE_SIZE);
+        log.info("model {}: the {} net ({})", name, net.variant().id(), input.describe());
+        Predictor pipeline = new Predictor(InferenceEngine.dl4j(loaded.graph()), net, input.normalization(), false,
+                top);
         return new ServedModel(name, net, () -> engine.open(net, loaded.graph()), pipeline,
-                PredictCommand.classNames(source, net), sizes, top, maxImagePixels);
+                source.classNames(net), sizes, top, maxImagePixels);
     }
 
     /** {@code name=caffe,weights=W,model=caffe} as the options {@code --name caffe --weights W --model caffe}. */

@@ -3,6 +3,7 @@ package org.alexnet4j.cli;
 import org.alexnet4j.model.AlexNet;
 import org.alexnet4j.runtime.Backend;
 import org.alexnet4j.runtime.RunLog;
+import org.alexnet4j.train.RunDirectory;
 import org.alexnet4j.train.TrainConfig;
 import org.alexnet4j.train.Trainer;
 import picocli.CommandLine.Command;
@@ -179,10 +180,7 @@ class TrainCommand implements Callable<Integer> {
         Path runDir = isResume ? resume : out;
         TrainConfig cfg;
         if (isResume) {
-            if (!Files.exists(runDir.resolve(Trainer.CONFIG))) {
-                throw new IllegalArgumentException(runDir + " has no " + Trainer.CONFIG + ": not a run directory");
-            }
-            cfg = TrainConfig.read(runDir.resolve(Trainer.CONFIG));
+            cfg = RunDirectory.open(runDir).readConfig();
             if (data != null || config != null || batch != null || lr != null || momentum != null
                     || weightDecay != null || init != null || optimizer != null || normalize != null || lighting != null
                     || initFrom != null || freeze != null || lrMult != null || lrPatience != null || lrFactor != null
@@ -190,7 +188,7 @@ class TrainCommand implements Callable<Integer> {
                     || spec.commandLine().getParseResult().hasMatchedOption("--seed")
                     || modelOptions.anyArchitectureOption()) {
                 throw new IllegalArgumentException("--resume continues the recipe in " + runDir.resolve(
-                        Trainer.CONFIG) + "; only --epochs, --max-iters, --limit-batches, --threads, --log-every,"
+                        RunDirectory.CONFIG) + "; only --epochs, --max-iters, --limit-batches, --threads, --log-every,"
                         + " --checkpoint-every, --keep-checkpoints, --cache-mode, --devices, --parallel-mode,"
                         + " --averaging-frequency, --prefetch, --spark, --spark-workers, --engine, --device and"
                         + " --precision may change");
@@ -327,7 +325,7 @@ class TrainCommand implements Callable<Integer> {
 
         Trainer.Result r;
         try (StopOnSignal stop = new StopOnSignal();
-             AutoCloseable runLog = RunLog.attach(runDir.resolve("train.log"))) {
+             AutoCloseable runLog = RunLog.attach(RunDirectory.at(runDir).log())) {
             if (isResume) {
                 r = Trainer.resume(runDir, cfg, stop::requested);
             } else {

@@ -1,8 +1,6 @@
 package org.alexnet4j.cli;
 
 import org.alexnet4j.data.DatasetStats;
-import org.alexnet4j.data.transforms.Normalization;
-import org.alexnet4j.data.transforms.Preset;
 import org.alexnet4j.eval.Preprocessing;
 import org.alexnet4j.model.AlexNet;
 import picocli.CommandLine.Option;
@@ -26,15 +24,8 @@ class ViewOptions {
         return crops.equals("ten");
     }
 
-    /** The normalisation: --normalize, else the run's, else the variant's ({@link Preprocessing}). */
-    Normalization normalization(WeightsSource source, AlexNet net, DatasetStats stats, int size) throws IOException {
-        String kind = normalize != null ? normalize : source.runNormalization();
-        return Preprocessing.normalization(net, kind == null ? null : Normalization.Kind.fromId(kind), stats, size);
-    }
-
-    /** The views of the net's crop size with that normalisation. */
-    Preset preset(WeightsSource source, AlexNet net, DatasetStats stats, int size) throws IOException {
-        Normalization n = normalization(source, net, stats, size);
-        return tenCrop() ? Preset.tenCrop(net.inputSize(), n) : Preset.center(net.inputSize(), n);
+    /** The net's input ({@link Preprocessing#input}) with --normalize; {@code data}: the statistics at hand, or null. */
+    Preprocessing.Input input(WeightsSource source, AlexNet net, DatasetStats data, int size) throws IOException {
+        return source.input(net, normalize, data, false, size);
     }
 }

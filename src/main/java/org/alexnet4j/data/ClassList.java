@@ -45,6 +45,24 @@ public final class ClassList {
         return List.copyOf(out);
     }
 
+    /**
+     * A net's class names by index: {@code known} (a run's or a dataset's) when it has the net's count, else
+     * ILSVRC2012's wnids for a 1000-class net, else "class N".
+     */
+    public static List<String> forNet(List<String> known, int classes) {
+        if (known != null && known.size() == classes) {
+            return known;
+        }
+        if (classes == ImageNetMeta.get().wnids().size()) {
+            return ImageNetMeta.get().wnids();
+        }
+        List<String> names = new ArrayList<>();
+        for (int i = 0; i < classes; i++) {
+            names.add("class " + i);
+        }
+        return List.copyOf(names);
+    }
+
     /** A class's human-readable name: the synset's for an ILSVRC2012 wnid, else the class itself. */
     public static String name(String cls) {
         return ImageNetMeta.get().name(cls);

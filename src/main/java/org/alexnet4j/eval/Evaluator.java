@@ -9,6 +9,8 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.DataSet;
 
+import java.util.List;
+
 /**
  * Top-1/top-5 error of a network on a split: one centre view, or the paper's ten views (section 4.1) whose softmax
  * outputs are averaged per image before ranking.
@@ -59,5 +61,32 @@ public final class Evaluator {
             }
         }
         return topk;
+    }
+
+    /**
+     * Writes per_class.csv: each class's image count and top-1/top-5 accuracy for the centre view and the ten views
+     * (either may be null: not evaluated).
+     */
+    public static void writePerClass(java.nio.file.Path file, List<String> wnids, TopK center, TopK ten)
+            throws java.io.IOException {
+        StringBuilder sb = new StringBuilder("index,class,name,images,center_top1_acc,center_top5_acc,ten_top1_acc,"
+                + "ten_top5_acc\n");
+        TopK any = center != null ? center : ten;
+        long[] total = any.perClassTotal();
+        for (int c = 0; c < wnids.size(); c++) {
+            sb.append(c).append(',').append(wnids.get(c)).append(",\"")
+                    .append(org.alexnet4j.data.ImageNetMeta.get().name(wnids.get(c)).replace("\"", "'")).append("\",").append(total[c]);
+            for (TopK k : new TopK[]{center, ten}) {
+                if (k == null || total[c] == 0) {
+                    sb.append(",,");
+                } else {
+                    sb.append(String.format(java.util.Locale.ROOT, ",%.4f,%.4f", k.perClassTop1()[c] / (double) total[c],
+                            k.perClassTop5()[c] / (double) total[c]));
+                }
+            }
+            sb.append('\n');
+        }
+        byte[] bytes = sb.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        org.alexnet4j.util.AtomicFiles.write(file, tmp -> java.nio.file.Files.write(tmp, bytes));
     }
 }

@@ -13,9 +13,19 @@ import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
 
 /**
  * Classifies decoded images with a trained net: each image is brought to 256x256 the variant's way, cut into its
@@ -100,6 +110,100 @@ public final class Predictor {
             ViewWriter.write(square, v.crop(), v.lighting(), preset.normalization(), x, offset + k * 3 * s * s);
             k++;
         }
+    }
+
+    /** One file's outcome: its ranked classes, or why it could not be read ({@code ranked} null). */
+    public record FileResult(Path file, List<Ranked> ranked, String error) {
+    }
+
+    /**
+     * Classifies image files, {@code batch} to a forward pass, decoding each batch's files on {@code threads} threads;
+     * hands every file's outcome to {@code sink} in the order given. A file that cannot be read or decoded comes back
+     * with the reason and the others go on.
+     *
+     * @return how many files were skipped as unreadable
+     */
+    public int predictFiles(List<Path> files, int batch, int threads, Consumer<FileResult> sink) {
+        if (batch < 1) {
+            throw new IllegalArgumentException("--batch must be at least 1, got " + batch);
+        }
+        ExecutorService decoders = Executors.newFixedThreadPool(Math.max(1, threads),
+                org.alexnet4j.util.Parallel.daemonThreads("predict-decode"));
+        int skipped = 0;
+        try {
+            for (int from = 0; from < files.size(); from += batch) {
+                List<Path> chunk = files.subList(from, Math.min(files.size(), from + batch));
+                List<Future<Object>> decoded = new ArrayList<>();
+                for (Path f : chunk) {
+                    decoded.add(decoders.submit(() -> decode(f)));
+                }
+                List<RgbImage> squares = new ArrayList<>();
+                Object[] outcome = new Object[chunk.size()];
+                for (int i = 0; i < chunk.size(); i++) {
+                    outcome[i] = decoded.get(i).get();
+                    if (outcome[i] instanceof RgbImage img) {
+                        squares.add(img);
+                    }
+                }
+                List<List<Ranked>> ranked = predict(squares);
+                for (int i = 0, k = 0; i < chunk.size(); i++) {
+                    if (outcome[i] instanceof RgbImage) {
+                        sink.accept(new FileResult(chunk.get(i), ranked.get(k++), null));
+                    } else {
+                        skipped++;
+                        sink.accept(new FileResult(chunk.get(i), null, (String) outcome[i]));
+                    }
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while decoding images", e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IllegalStateException("decoding failed: " + e.getCause(), e.getCause());
+        } finally {
+            decoders.shutdownNow();
+        }
+        return skipped;
+    }
+
+    /** The decoded square, or why the file cannot be read. */
+    private Object decode(Path f) {
+        try {
+            return square(Files.readAllBytes(f));
+        } catch (ImageCodec.DecodeException e) {
+            return e.getMessage();
+        } catch (IOException e) {
+            return "cannot read the file (" + e.getClass().getSimpleName() + ": " + e.getMessage() + ")";
+        }
+    }
+
+    /** The image files named, folders expanded (searched recursively, sorted); a missing path is an error. */
+    public static List<Path> imageFiles(List<Path> inputs) throws IOException {
+        List<Path> files = new ArrayList<>();
+        for (Path p : inputs) {
+            if (Files.isDirectory(p)) {
+                try (Stream<Path> s = Files.walk(p)) {
+                    s.filter(Files::isRegularFile).filter(f -> !f.getFileName().toString().startsWith("."))
+                            .filter(f -> IMAGE_EXTENSIONS.contains(extension(f))).sorted().forEach(files::add);
+                }
+            } else if (Files.exists(p)) {
+                files.add(p);
+            } else {
+                throw new IllegalArgumentException(p + " does not exist (give image files or folders of images)");
+            }
+        }
+        if (files.isEmpty()) {
+            throw new IllegalArgumentException("no image files (.jpg .jpeg .png .bmp) in " + inputs);
+        }
+        return files;
+    }
+
+    private static final Set<String> IMAGE_EXTENSIONS = Set.of("jpg", "jpeg", "png", "bmp");
+
+    private static String extension(Path f) {
+        String name = f.getFileName().toString();
+        int dot = name.lastIndexOf('.');
+        return dot < 0 ? "" : name.substring(dot + 1).toLowerCase(Locale.ROOT);
     }
 
     /** Views per image: 1 (centre) or 10. */

@@ -140,8 +140,8 @@ public final class FineTuning {
                     layer.setRegularizationBias(new ArrayList<>());
                 } else if (mults.containsKey(l.name())) {
                     Mult m = mults.get(l.name());
-                    layer.setIUpdater(Trainer.updater(cfg, cfg.lr * m.weight()));
-                    layer.setBiasUpdater(Trainer.updater(cfg, cfg.lr * m.bias()));
+                    layer.setIUpdater(Recipe.updater(cfg, cfg.lr * m.weight()));
+                    layer.setBiasUpdater(Recipe.updater(cfg, cfg.lr * m.bias()));
                 }
             }
         }
@@ -221,12 +221,12 @@ public final class FineTuning {
 
     private static Map<String, NpyArray> sourceArrays(AlexNet net, Path source) throws IOException {
         if (Files.isDirectory(source)) {
-            Path best = source.resolve("checkpoints").resolve("best.zip");
-            if (!Files.exists(best)) {
+            RunDirectory run = RunDirectory.at(source);
+            if (!Files.exists(run.best())) {
                 throw new IllegalArgumentException("--init-from " + source + ": a run directory without "
-                        + "checkpoints/best.zip");
+                        + RunDirectory.CHECKPOINTS + "/" + RunDirectory.BEST);
             }
-            source = best;
+            source = run.best();
         }
         if (!Files.isRegularFile(source)) {
             throw new IllegalArgumentException("--init-from " + source + ": no such file or run directory");

@@ -1,33 +1,26 @@
 package org.alexnet4j.train;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import org.alexnet4j.data.DatasetStats;
 import org.alexnet4j.data.Datasets;
 import org.alexnet4j.data.ImageNetIterator;
 import org.alexnet4j.data.ImageSource;
 import org.alexnet4j.data.transforms.Normalization;
-import org.alexnet4j.data.transforms.PcaLighting;
 import org.alexnet4j.data.transforms.Preset;
 import org.alexnet4j.eval.Evaluator;
 import org.alexnet4j.eval.TopK;
 import org.alexnet4j.model.AlexNet;
 import org.alexnet4j.runtime.Backend;
-import org.alexnet4j.util.AtomicFiles;
 import org.alexnet4j.util.ProgressBar;
 import org.alexnet4j.weights.ModelFiles;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.factory.Nd4j;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -36,10 +29,9 @@ import java.util.SplittableRandom;
 import java.util.function.BooleanSupplier;
 
 /**
- * The paper's training loop (section 5) with crash-safe runs. A run directory holds {@code config.json} (the resolved
- * recipe), {@code metrics.csv} and {@code plots/*.png} (updated every epoch), {@code checkpoints/} (model with
- * updater state, written atomically; the last {@code keepCheckpoints} and {@code best.zip}) and {@code state.json}, the
- * commit point: it names the latest checkpoint and holds the counters, the data position and the schedule.
+ * The paper's training loop (section 5) with crash-safe runs, written into a {@link RunDirectory} (which owns the
+ * layout: config, commit point, checkpoints, metrics, plots, classes, preprocessing, result); what the recipe builds
+ * (net, optimiser, views) comes from {@link Recipe}.
  *
  * <p>Exact resume: the model and the momentum come from the checkpoint, the learning-rate schedule and counters from
  * the state, the data order from the iterator's (seed, epoch) permutation and {@code seek}, and dropout's random
@@ -53,16 +45,6 @@ import java.util.function.BooleanSupplier;
  */
 public final class Trainer {
     private static final Logger log = LoggerFactory.getLogger(Trainer.class);
-    public static final String STATE = "state.json";
-    public static final String CONFIG = "config.json";
-    public static final String METRICS = "metrics.csv";
-    /**
-     * The training data's statistics (mean image, channel mean/std, PCA: {@link DatasetStats#save}), kept in the run so
-     * that predict, serve and the other {@code --run} commands normalise as training did after the dataset has moved.
-     */
-    public static final String PREPROCESSING = "preprocessing";
-    static final String HEADER = "epoch,iterations,train_loss,val_loss,val_top1_err,val_top5_err,lr,images_per_s,"
-            + "seconds";
 
     /** What a run ended with. */
     public record Result(Path runDir, long iterations, int epochsCompleted, double lastTop1Error,
@@ -78,13 +60,13 @@ public final class Trainer {
      * Runs {@code body}; a failed write (a full disk, an I/O error: checkpoint, state, metrics, plots) ends the run
      * with a message that names the intact state on disk (state.json, the commit point) and the resume command.
      */
-    private static Result stopCleanlyOnWriteFailure(Path runDir, Body body) throws IOException {
+    private static Result stopCleanlyOnWriteFailure(RunDirectory runDir, Body body) throws IOException {
         try {
             return body.run();
         } catch (IOException e) {
             State st = null;
             try {
-                st = JSON.readValue(runDir.resolve(STATE).toFile(), State.class);
+                st = runDir.readState();
             } catch (IOException unreadable) {
                 // no commit yet
             }
@@ -134,17 +116,15 @@ public final class Trainer {
         }
     }
 
-    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-
     private final TrainConfig cfg;
-    private final Path runDir;
+    private final RunDirectory runDir;
     private final BooleanSupplier stopRequested;
     private final Monitor monitor;
     private AlexNet net;
     private ComputationGraph graph;
     private State state;
 
-    private Trainer(TrainConfig cfg, Path runDir, BooleanSupplier stopRequested, Monitor monitor) {
+    private Trainer(TrainConfig cfg, RunDirectory runDir, BooleanSupplier stopRequested, Monitor monitor) {
         this.cfg = cfg;
         this.runDir = runDir;
         this.stopRequested = stopRequested;
@@ -161,12 +141,13 @@ public final class Trainer {
             throws IOException {
         cfg.validate();
         try (var lock = org.alexnet4j.util.DirLock.acquire(runDir, "run directory")) {
-            if (Files.exists(runDir.resolve(STATE))) {
+            RunDirectory run = RunDirectory.at(runDir);
+            if (run.hasState()) {
                 throw new IllegalArgumentException(runDir + " already holds a run; use --resume " + runDir
                         + " to continue it, or another --out");
             }
-            Trainer t = new Trainer(cfg, runDir, stop, monitor);
-            return stopCleanlyOnWriteFailure(runDir, () -> t.run(model, null));
+            Trainer t = new Trainer(cfg, run, stop, monitor);
+            return stopCleanlyOnWriteFailure(run, () -> t.run(model, null));
         }
     }
 
@@ -178,18 +159,18 @@ public final class Trainer {
     /** {@link #resume(Path, TrainConfig, BooleanSupplier)} watched by {@code monitor}. */
     public static Result resume(Path runDir, TrainConfig overrides, BooleanSupplier stop, Monitor monitor)
             throws IOException {
-        if (!Files.exists(runDir.resolve(STATE))) {
-            throw new IllegalArgumentException(runDir + " has no " + STATE + ": nothing to resume (was a checkpoint"
-                    + " ever written?)");
+        RunDirectory run = RunDirectory.at(runDir);
+        if (!run.hasState()) {
+            throw new IllegalArgumentException(runDir + " has no " + RunDirectory.STATE + ": nothing to resume (was a "
+                    + "checkpoint ever written?)");
         }
         try (var lock = org.alexnet4j.util.DirLock.acquire(runDir, "run directory")) {
-            AtomicFiles.removeLeftovers(runDir.resolve("checkpoints")); // a checkpoint write cut short by a kill
-            AtomicFiles.removeLeftovers(runDir);
-            TrainConfig cfg = overrides != null ? overrides : TrainConfig.read(runDir.resolve(CONFIG));
+            run.removeLeftovers(); // a checkpoint write cut short by a kill
+            TrainConfig cfg = overrides != null ? overrides : run.readConfig();
             cfg.validate();
-            State st = intactCheckpoint(runDir, JSON.readValue(runDir.resolve(STATE).toFile(), State.class));
-            Trainer t = new Trainer(cfg, runDir, stop, monitor);
-            return stopCleanlyOnWriteFailure(runDir, () -> t.run(null, st));
+            State st = run.intactCheckpoint(run.readState());
+            Trainer t = new Trainer(cfg, run, stop, monitor);
+            return stopCleanlyOnWriteFailure(run, () -> t.run(null, st));
         }
     }
 
@@ -200,22 +181,20 @@ public final class Trainer {
         Map<String, ImageSource> splits = Datasets.open(data, threads, "train", "val");
         ImageSource train = splits.get("train");
         ImageSource val = splits.get("val");
-        DatasetStats stats = DatasetStats.of(train);
+        DatasetStats stats = DatasetStats.of(train); // PCA lighting's: the published constants without a cache
         if (train.stats() == null) {
             log.info("no training statistics with {} (not a prepared cache): using the published ImageNet mean/std "
                     + "and PCA constants", data);
-        } else if (!Files.exists(runDir.resolve(PREPROCESSING).resolve(DatasetStats.STATS_FILE))) {
-            Files.createDirectories(runDir.resolve(PREPROCESSING));
-            stats.save(runDir.resolve(PREPROCESSING));
         }
         if (resumed == null) {
             net = AlexNet.fromSettings(withClasses(model.settings(), train.wnids().size()));
             var conf = net.configuration(new NeuralNetConfiguration.Builder()
                     .seed(cfg.seed)
-                    .updater(updater(cfg, cfg.lr))
+                    .updater(Recipe.updater(cfg, cfg.lr))
                     .l2(cfg.weightDecay));
             FineTuning.apply(conf, net, cfg);
             graph = new ComputationGraph(conf);
+            runDir.writePreprocessing(net, Normalization.Kind.fromId(cfg.normalize), train.stats());
             graph.init();
             if (cfg.init.equals("he")) {
                 heInit(graph, cfg.seed);
@@ -225,32 +204,33 @@ public final class Trainer {
             }
             state = new State();
             state.schedule = new PlateauSchedule(cfg.lr, cfg.lrFactor, cfg.lrPatience, cfg.lrMaxReductions);
-            cfg.write(runDir.resolve(CONFIG));
-            org.alexnet4j.data.ClassList.write(runDir.resolve(org.alexnet4j.data.ClassList.FILE), train.wnids());
-            writeMetricsHeader(List.of());
+            cfg.write(runDir.config());
+            org.alexnet4j.data.ClassList.write(runDir.classes(), train.wnids());
+            runDir.writeMetrics(List.of());
         } else {
             state = resumed;
-            ModelFiles.Loaded loaded = ModelFiles.load(runDir.resolve(state.checkpoint), true);
+            ModelFiles.Loaded loaded = ModelFiles.load(runDir.path().resolve(state.checkpoint), true);
             net = loaded.net();
             graph = loaded.graph();
             if (net.numClasses() != train.wnids().size()) {
                 throw new IllegalArgumentException("the checkpoint has " + net.numClasses() + " classes but "
                         + data + " has " + train.wnids().size());
             }
-            keepMetricsUpTo(state.epoch);
+            runDir.keepMetricsUpTo(state.epoch);
             log.info("resuming {} at epoch {} batch {} (iteration {}), lr {}", runDir, state.epoch + 1,
                     state.batchInEpoch, state.iteration, state.schedule.lr);
         }
         Backend.applyCacheMode(graph, cfg.cacheMode);
         int crop = net.inputSize();
-        Preset trainPreset = trainPreset(cfg, stats, crop);
-        Preset valPreset = validationPreset(cfg, stats, crop);
+        Preset trainPreset = Recipe.trainPreset(cfg, train.stats(), stats, crop, train.imageSize());
+        Preset valPreset = Recipe.validationPreset(cfg, train.stats(), crop, train.imageSize());
         log.info("training {} ({} parameters, {} classes) on {}: {} train / {} val images, batch {}, {}", net.variant(),
                 net.parameterCount(), net.numClasses(), data, train.size(), val.size(), cfg.batch, trainPreset);
 
         String stopReason = "completed " + cfg.epochs + " epochs";
         try (StepEngine engine = engine(cfg.devices, crop);
-             ImageNetIterator it = new ImageNetIterator(train, trainPreset, iteratorOptions(cfg, cfg.devices))) {
+             ImageNetIterator it = new ImageNetIterator(train, trainPreset, Recipe.iteratorOptions(cfg,
+                     cfg.devices))) {
             int perStep = engine.batchesPerStep();
             int perEpoch = cfg.limitBatches > 0 ? Math.min(cfg.limitBatches, it.batchesPerEpoch())
                     : it.batchesPerEpoch();
@@ -290,7 +270,7 @@ public final class Trainer {
                             checkpoint();
                         }
                         if (es.stopped) {
-                            stopReason = "interrupted; resume with --resume " + runDir;
+                            stopReason = "interrupted; resume with --resume " + runDir.path();
                             checkpoint();
                             break epochs;
                         }
@@ -324,10 +304,10 @@ public final class Trainer {
                 state.batchInEpoch = 0;
                 if (v.top1Error() < state.bestTop1Error) {
                     state.bestTop1Error = v.top1Error();
-                    ModelFiles.save(runDir.resolve("checkpoints").resolve("best.zip"), net, graph, false);
+                    runDir.saveBest(net, graph);
                 }
                 checkpoint();
-                plots();
+                runDir.plot(net.numClasses());
                 String end = monitor.afterEpoch(state.epoch, state.iteration, v);
                 if (end != null && state.epoch < cfg.epochs) {
                     stopReason = end;
@@ -347,11 +327,10 @@ public final class Trainer {
         result.put("lr", state.schedule.lr);
         result.put("lrReductionsAfterEpochs", state.schedule.reductions.stream().map(e -> e + 1).toList());
         result.put("checkpoint", state.checkpoint);
-        byte[] json = JSON.writeValueAsBytes(result);
-        AtomicFiles.write(runDir.resolve("result.json"), tmp -> Files.write(tmp, json));
+        runDir.writeResult(result);
         log.info(String.format(Locale.ROOT, "%s: %d iterations, %d epochs; last val top-1 error %.4f, top-5 error "
                 + "%.4f", stopReason, state.iteration, state.epoch, state.lastTop1Error, state.lastTop5Error));
-        return new Result(runDir, state.iteration, state.epoch, state.lastTop1Error, state.lastTop5Error,
+        return new Result(runDir.path(), state.iteration, state.epoch, state.lastTop1Error, state.lastTop5Error,
                 state.bestTop1Error, net.numClasses(), stopReason);
     }
 
@@ -360,37 +339,15 @@ public final class Trainer {
      * run's normalisation and --limit-batches): the score of a run that ended between two epoch ends.
      */
     public static TopK validateLatest(Path runDir) throws IOException {
-        TrainConfig cfg = TrainConfig.read(runDir.resolve(CONFIG));
-        State st = JSON.readValue(runDir.resolve(STATE).toFile(), State.class);
+        RunDirectory run = RunDirectory.at(runDir);
+        TrainConfig cfg = run.readConfig();
+        State st = run.readState();
         Map<String, ImageSource> splits = Datasets.open(Path.of(cfg.data), cfg.dataThreads(), "train", "val");
-        DatasetStats stats = DatasetStats.of(splits.get("train"));
+        ImageSource train = splits.get("train");
         ModelFiles.Loaded loaded = ModelFiles.load(runDir.resolve(st.checkpoint), false);
-        Preset preset = validationPreset(cfg, stats, loaded.net().inputSize());
+        Preset preset = Recipe.validationPreset(cfg, train.stats(), loaded.net().inputSize(), train.imageSize());
         return Evaluator.evaluate(loaded.graph(), splits.get("val"), preset, cfg.batch, cfg.dataThreads(),
                 cfg.limitBatches, false);
-    }
-
-    /** The recipe's optimiser at learning rate {@code lr}: the paper's classical momentum, or Adam. */
-    static org.nd4j.linalg.learning.config.IUpdater updater(TrainConfig cfg, double lr) {
-        return cfg.optimizer.equals("adam") ? new org.nd4j.linalg.learning.config.Adam(lr)
-                : new ClassicalMomentum(lr, cfg.momentum);
-    }
-
-    /** The net a recipe describes: its "model", "width", "inputSize" and "dropout" (the variant's defaults where
-     *  unset), seeded with its seed, as {@code alexnet4j train} builds it from a config file. */
-    public static AlexNet model(TrainConfig cfg) {
-        AlexNet.Builder b = AlexNet.builder(org.alexnet4j.model.Variant.fromId(cfg.model == null ? "paper"
-                : cfg.model)).seed(cfg.seed);
-        if (cfg.width != null) {
-            b.width(cfg.width);
-        }
-        if (cfg.inputSize != null) {
-            b.inputSize(cfg.inputSize);
-        }
-        if (cfg.dropout != null) {
-            b.dropout(cfg.dropout);
-        }
-        return b.build();
     }
 
     /** A run stopped because its loss became NaN or infinite (its last good checkpoint is intact). */
@@ -416,31 +373,6 @@ public final class Trainer {
         String monitorStop;
     }
 
-    /** How the recipe validates: centre crops with its normalisation. */
-    static Preset validationPreset(TrainConfig cfg, DatasetStats stats, int crop) {
-        return Preset.center(crop, normalization(cfg, stats));
-    }
-
-    /** The recipe's normalisation, in the variant's channel order (BGR for the caffe net). */
-    private static Normalization normalization(TrainConfig cfg, DatasetStats stats) {
-        Normalization n = Normalization.of(Normalization.Kind.fromId(cfg.normalize), stats);
-        return org.alexnet4j.eval.Preprocessing.inChannelOrder(org.alexnet4j.model.Variant.fromId(cfg.model == null
-                ? "paper" : cfg.model), n);
-    }
-
-    /** The training augmentation of the recipe: random crops, flips, PCA lighting, the chosen normalisation. */
-    public static Preset trainPreset(TrainConfig cfg, DatasetStats stats, int crop) {
-        Normalization norm = normalization(cfg, stats);
-        return Preset.train(crop, cfg.lighting > 0 ? PcaLighting.of(stats, cfg.lighting) : null, norm);
-    }
-
-    /** The training iterator's settings for this recipe ({@code held}: batches in use at once). */
-    public static ImageNetIterator.Options iteratorOptions(TrainConfig cfg, int held) {
-        ImageNetIterator.Options opts = ImageNetIterator.Options.training(cfg.batch, cfg.seed, cfg.dataThreads())
-                .withStrict(cfg.strict).withHeld(held);
-        return cfg.prefetch > 0 ? opts.withPrefetch(cfg.prefetch) : opts;
-    }
-
     private StepEngine engine(int replicas, int crop) {
         String engine = cfg.resolvedEngine(net.spec().edgePadding(), cfg.engine.equals("auto")
                 ? org.alexnet4j.cuda.CudaRuntime.whyNot() : null, log::info);
@@ -454,7 +386,7 @@ public final class Trainer {
                     cfg.seed), cfg, () -> state.schedule.lr);
         }
         if (cfg.spark != null) {
-            return new SparkTraining(graph, cfg, crop, runDir);
+            return new SparkTraining(graph, cfg, crop, runDir.path());
         }
         if (replicas == 1) {
             return new SingleDevice(graph, cfg.seed, () -> state.iteration, cfg.weightDecay);
@@ -540,164 +472,16 @@ public final class Trainer {
         }
     }
 
-    /**
-     * Writes the model (with momentum), its checksum and size, and the state as of this checkpoint beside it
-     * ({@code ckpt-N.json}, to resume from it should a later one be damaged), then, as the commit, the state naming
-     * it; prunes old checkpoints (the one just written, checksummed from disk, always stays).
-     */
+    /** Checkpoints the model, momentum and state into the run directory (the commit point). */
     private void checkpoint() throws IOException {
-        Path dir = runDir.resolve("checkpoints");
-        String name = String.format("ckpt-%08d.zip", state.iteration);
-        Path file = dir.resolve(name);
-        ModelFiles.save(file, net, graph, true);
-        state.checkpoint = "checkpoints/" + name;
-        state.checkpointSha256 = sha256(file);
-        state.checkpointBytes = Files.size(file);
-        byte[] json = JSON.writeValueAsBytes(state);
-        AtomicFiles.write(sidecar(file), tmp -> Files.write(tmp, json));
-        AtomicFiles.write(runDir.resolve(STATE), tmp -> Files.write(tmp, json));
-        List<Path> old = checkpoints(dir);
-        for (int i = 0; i < old.size() - cfg.keepCheckpoints; i++) {
-            Files.deleteIfExists(old.get(i));
-            Files.deleteIfExists(sidecar(old.get(i)));
-        }
-    }
-
-    /** The run's ckpt-N.zip files, oldest first. */
-    private static List<Path> checkpoints(Path dir) throws IOException {
-        List<Path> out = new ArrayList<>();
-        if (Files.isDirectory(dir)) {
-            try (var s = Files.list(dir)) {
-                s.filter(p -> p.getFileName().toString().matches("ckpt-\\d+\\.zip")).sorted().forEach(out::add);
-            }
-        }
-        return out;
-    }
-
-    private static Path sidecar(Path checkpoint) {
-        String n = checkpoint.getFileName().toString();
-        return checkpoint.resolveSibling(n.substring(0, n.length() - ".zip".length()) + ".json");
-    }
-
-    /**
-     * The state to resume from: {@code latest} if its checkpoint is intact (size and SHA-256 as recorded), else the
-     * newest older checkpoint that is, with the state saved beside it (the iterations since are replayed).
-     *
-     * @throws IllegalArgumentException if no checkpoint of the run is intact, saying what is wrong with the latest
-     */
-    static State intactCheckpoint(Path runDir, State latest) throws IOException {
-        String problem = damage(runDir, latest);
-        if (problem == null) {
-            return latest;
-        }
-        List<Path> all = checkpoints(runDir.resolve("checkpoints"));
-        for (int i = all.size() - 1; i >= 0; i--) {
-            Path side = sidecar(all.get(i));
-            if (!Files.isRegularFile(side) || ("checkpoints/" + all.get(i).getFileName()).equals(latest.checkpoint)) {
-                continue;
-            }
-            State older;
-            try {
-                older = JSON.readValue(side.toFile(), State.class);
-            } catch (IOException e) {
-                continue;
-            }
-            if (damage(runDir, older) == null && older.iteration <= latest.iteration) {
-                log.warn("the latest checkpoint {} is damaged ({}); resuming from the intact {} (iteration {}): {} "
-                                + "iterations will be replayed", latest.checkpoint, problem, older.checkpoint,
-                        older.iteration, latest.iteration - older.iteration);
-                return older;
-            }
-        }
-        throw new IllegalArgumentException("cannot resume " + runDir + ": the latest checkpoint " + latest.checkpoint
-                + " is damaged (" + problem + ") and no older intact checkpoint is left in " + runDir.resolve(
-                "checkpoints") + "; start a new run (checkpoints/best.zip, if present, holds the best weights)");
-    }
-
-    /** What is wrong with a state's checkpoint file, or null if it is intact. */
-    private static String damage(Path runDir, State s) throws IOException {
-        if (s.checkpoint == null) {
-            return "no checkpoint recorded";
-        }
-        Path f = runDir.resolve(s.checkpoint);
-        if (!Files.isRegularFile(f)) {
-            return "missing";
-        }
-        if (s.checkpointSha256 == null) {
-            return null; // a run from before checksums: ModelFiles.load reports a broken file
-        }
-        long size = Files.size(f);
-        if (size != s.checkpointBytes) {
-            return size + " bytes instead of " + s.checkpointBytes;
-        }
-        return sha256(f).equals(s.checkpointSha256) ? null : "its SHA-256 differs from the recorded one";
-    }
-
-    private static String sha256(Path f) throws IOException {
-        try (var in = Files.newInputStream(f)) {
-            java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
-            byte[] buf = new byte[1 << 20];
-            for (int n; (n = in.read(buf)) > 0; ) {
-                md.update(buf, 0, n);
-            }
-            return java.util.HexFormat.of().formatHex(md.digest());
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    /** The data rows of metrics.csv (none if it does not exist yet). */
-    private List<String> metricsRows() throws IOException {
-        Path f = runDir.resolve(METRICS);
-        if (!Files.exists(f)) {
-            return new ArrayList<>();
-        }
-        List<String> rows = new ArrayList<>();
-        for (String line : Files.readAllLines(f)) {
-            if (!line.equals(HEADER) && !line.isBlank()) {
-                rows.add(line);
-            }
-        }
-        return rows;
-    }
-
-    private void writeMetricsHeader(List<String> rows) throws IOException {
-        StringBuilder sb = new StringBuilder(HEADER).append('\n');
-        rows.forEach(r -> sb.append(r).append('\n'));
-        byte[] bytes = sb.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        AtomicFiles.write(runDir.resolve(METRICS), tmp -> Files.write(tmp, bytes));
-    }
-
-    /** On resume: drops rows of epochs after the checkpoint (written before a crash, to be redone). */
-    private void keepMetricsUpTo(int epochs) throws IOException {
-        List<String> keep = new ArrayList<>();
-        for (String row : metricsRows()) {
-            if (Integer.parseInt(row.split(",")[0]) <= epochs) {
-                keep.add(row);
-            }
-        }
-        writeMetricsHeader(keep);
+        runDir.checkpoint(net, graph, state, cfg.keepCheckpoints);
     }
 
     private void appendMetrics(int epoch, double trainLoss, TopK v, double lr, double rate, double secs)
             throws IOException {
-        List<String> rows = metricsRows();
+        List<String> rows = runDir.metricsRows();
         rows.add(String.format(Locale.ROOT, "%d,%d,%.6f,%.6f,%.6f,%.6f,%.6g,%.2f,%.1f", epoch, state.iteration,
                 trainLoss, v.loss(), v.top1Error(), v.top5Error(), lr, rate, secs));
-        writeMetricsHeader(rows);
-    }
-
-    /**
-     * Loss, error and learning-rate curves from metrics.csv. A chart that cannot be drawn (Java2D refuses to start
-     * its font machinery once the JVM is shutting down after Ctrl-C: "Shutdown in progress") costs the pictures of
-     * this epoch, never the run or its checkpoint: logged, and drawn again at the next epoch.
-     */
-    private void plots() throws IOException {
-        Metrics m = Metrics.read(runDir.resolve(METRICS));
-        try {
-            m.plot(runDir.resolve("plots"), net.numClasses());
-        } catch (RuntimeException | InternalError e) {
-            log.warn("plots not redrawn this time ({}); metrics.csv is complete", String.valueOf(e.getMessage()));
-        }
+        runDir.writeMetrics(rows);
     }
 }

@@ -5,7 +5,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import org.alexnet4j.eval.TopK;
 import org.alexnet4j.runtime.RunLog;
-import org.alexnet4j.train.Metrics;
+import org.alexnet4j.train.Recipe;
+import org.alexnet4j.train.RunDirectory;
 import org.alexnet4j.train.TrainConfig;
 import org.alexnet4j.train.Trainer;
 import org.alexnet4j.util.AtomicFiles;
@@ -349,7 +350,8 @@ public final class Tuner {
             return rec;
         }
         Path runDir = candidateDir(index);
-        boolean resuming = rec != null && Files.exists(runDir.resolve(Trainer.STATE));
+        RunDirectory run = RunDirectory.at(runDir);
+        boolean resuming = rec != null && run.hasState();
         if (rec == null) {
             rec = new CandidateRecord();
             rec.index = index;
@@ -360,13 +362,13 @@ public final class Tuner {
         long start = System.nanoTime();
         double secondsBefore = resuming ? rec.seconds : 0;
         CandidateMonitor monitor = null;
-        try (AutoCloseable runLog = RunLog.attach(runDir.resolve("train.log"))) {
+        try (AutoCloseable runLog = RunLog.attach(run.log())) {
             rec.write(runDir);
             records.put(index, rec);
             List<Double> curve = new ArrayList<>();
             if (resuming) {
-                int epochs = JSON.readValue(runDir.resolve(Trainer.STATE).toFile(), Trainer.State.class).epoch;
-                double[] top1 = Metrics.read(runDir.resolve(Trainer.METRICS)).top1();
+                int epochs = run.readState().epoch;
+                double[] top1 = run.readMetrics().top1();
                 for (int i = 0; i < Math.min(epochs, top1.length); i++) {
                     curve.add(top1[i]);
                 }
@@ -379,7 +381,7 @@ public final class Tuner {
                 r = Trainer.resume(runDir, null, stop, monitor);
             } else {
                 TrainConfig cfg = recipe(values);
-                r = Trainer.start(cfg, Trainer.model(cfg), runDir, stop, monitor);
+                r = Trainer.start(cfg, Recipe.model(cfg), runDir, stop, monitor);
             }
             rec.seconds = secondsBefore + (System.nanoTime() - start) / 1e9;
             rec.iterations = r.iterations();
@@ -612,7 +614,7 @@ public final class Tuner {
 
                 @Override
                 public Object getResultModel() throws IOException {
-                    return org.alexnet4j.weights.ModelFiles.load(runDir.resolve("checkpoints/best.zip"), false);
+                    return org.alexnet4j.weights.ModelFiles.load(RunDirectory.at(runDir).best(), false);
                 }
             };
         }

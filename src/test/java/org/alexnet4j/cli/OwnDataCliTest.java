@@ -139,7 +139,8 @@ class OwnDataCliTest {
         ModelFiles.Loaded m = ModelFiles.load(run.resolve("checkpoints/best.zip"), false);
         ComputationGraph g = m.graph();
         var src = PreparedCache.open(cache).split("val");
-        Normalization n = Preprocessing.normalization(m.net(), Normalization.Kind.CHANNEL, src.stats(), 256);
+        Normalization n = Preprocessing.input(m.net(), Normalization.Kind.CHANNEL, null, src.stats(), false, 256)
+                .normalization();
         try (ImageNetIterator it = new ImageNetIterator(src, Preset.center(m.net().inputSize(), n),
                 ImageNetIterator.Options.evaluation(6, 1))) {
             DataSet ds = it.next();

@@ -93,7 +93,7 @@ class ServeTest {
     }
 
     static ServedModel model(String name, InferenceEngine.Kind kind, List<Integer> sizes) {
-        Normalization n = Preprocessing.normalization(net, null, null, Predictor.SOURCE_SIZE);
+        Normalization n = Preprocessing.input(net, null, null, null, false, Predictor.SOURCE_SIZE).normalization();
         Predictor p = new Predictor(InferenceEngine.dl4j(graph), net, n, false, 3);
         List<String> classes = IntStream.range(0, CLASSES).mapToObj(i -> "class " + i).toList();
         return new ServedModel(name, net, () -> InferenceEngine.open(kind, net, graph), p, classes, sizes, 3,
@@ -273,7 +273,7 @@ class ServeTest {
         JsonNode res = JSON.readTree(r.body());
         // predict's pipeline on the same bytes, DL4J's forward pass
         Predictor p = new Predictor(InferenceEngine.dl4j(graph), net,
-                Preprocessing.normalization(net, null, null, Predictor.SOURCE_SIZE), false, 3);
+                Preprocessing.input(net, null, null, null, false, Predictor.SOURCE_SIZE).normalization(), false, 3);
         float[] x = new float[2 * 3 * 227 * 227];
         for (int i = 0; i < 2; i++) {
             p.writeViews(p.square(two.get(i)), x, i * 3 * 227 * 227);

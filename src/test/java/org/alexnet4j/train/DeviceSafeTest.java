@@ -95,7 +95,7 @@ class DeviceSafeTest {
     }
 
     static INDArray params(Path run) throws Exception {
-        String ckpt = new ObjectMapper().readTree(run.resolve(Trainer.STATE).toFile()).get("checkpoint").asText();
+        String ckpt = new ObjectMapper().readTree(run.resolve(RunDirectory.STATE).toFile()).get("checkpoint").asText();
         return ModelFiles.load(run.resolve(ckpt), true).graph().params().castTo(DataType.DOUBLE);
     }
 

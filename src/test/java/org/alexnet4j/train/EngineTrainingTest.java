@@ -53,7 +53,7 @@ class EngineTrainingTest {
     }
 
     private static INDArray momentum(Path run) throws Exception {
-        String ckpt = new ObjectMapper().readTree(run.resolve(Trainer.STATE).toFile()).get("checkpoint").asText();
+        String ckpt = new ObjectMapper().readTree(run.resolve(RunDirectory.STATE).toFile()).get("checkpoint").asText();
         return ModelFiles.load(run.resolve(ckpt), true).graph().getUpdater().getStateViewArray()
                 .castTo(DataType.DOUBLE);
     }
@@ -79,7 +79,7 @@ class EngineTrainingTest {
         for (String[] engines : new String[][]{{"reference", "dl4j"}, {"dl4j", "reference"}}) {
             Path run = tmp.resolve(engines[0] + "-then-" + engines[1]);
             Trainer.start(config(2, engines[0]), net(), run, () -> false);
-            TrainConfig resume = TrainConfig.read(run.resolve(Trainer.CONFIG));
+            TrainConfig resume = TrainConfig.read(run.resolve(RunDirectory.CONFIG));
             resume.engine = engines[1];
             resume.maxIters = 4;
             Trainer.Result r = Trainer.resume(run, resume, () -> false);

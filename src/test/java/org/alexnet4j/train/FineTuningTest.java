@@ -86,7 +86,7 @@ class FineTuningTest {
 
         ComputationGraph before = best(baseRun);
         ComputationGraph after = ModelFiles.load(run.resolve(new com.fasterxml.jackson.databind.ObjectMapper()
-                .readTree(run.resolve(Trainer.STATE).toFile()).get("checkpoint").asText()), false).graph();
+                .readTree(run.resolve(RunDirectory.STATE).toFile()).get("checkpoint").asText()), false).graph();
         for (String layer : List.of("conv1a", "conv1b", "conv2a", "conv2b", "conv3a", "conv3b", "conv4a", "conv4b",
                 "conv5a", "conv5b")) {
             for (String p : List.of("W", "b")) {
@@ -103,9 +103,9 @@ class FineTuningTest {
         assertThat(fine.iterations()).isEqualTo(scratch.iterations());
         // 30 validation images: top-1 moves in steps of 0.033 and two runs of 10 steps can tie on it, so the margin
         // is asked of the validation loss, and top-1 must be below chance and no worse than from scratch
-        double fineLoss = java.util.Arrays.stream(Metrics.read(run.resolve(Trainer.METRICS)).valLoss()).min()
+        double fineLoss = java.util.Arrays.stream(Metrics.read(run.resolve(RunDirectory.METRICS)).valLoss()).min()
                 .orElseThrow();
-        double scratchLoss = java.util.Arrays.stream(Metrics.read(scratchRun.resolve(Trainer.METRICS)).valLoss())
+        double scratchLoss = java.util.Arrays.stream(Metrics.read(scratchRun.resolve(RunDirectory.METRICS)).valLoss())
                 .min().orElseThrow();
         System.out.printf("fine-tuning: best validation loss %.4f, from scratch %.4f%n", fineLoss, scratchLoss);
         assertThat(fine.bestTop1Error()).isLessThan(2.0 / 3 - 0.03);
@@ -122,7 +122,7 @@ class FineTuningTest {
         c.lrMult = "fc8=10/20,conv3-conv4=2";
         AlexNet net = AlexNet.builder().width(0.25).numClasses(3).dropout(0).build();
         var conf = net.configuration(new org.deeplearning4j.nn.conf.NeuralNetConfiguration.Builder()
-                .updater(Trainer.updater(c, c.lr)).l2(5e-4));
+                .updater(Recipe.updater(c, c.lr)).l2(5e-4));
         FineTuning.apply(conf, net, c);
         ComputationGraph g = new ComputationGraph(conf);
         g.init();

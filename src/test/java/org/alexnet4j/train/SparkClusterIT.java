@@ -165,7 +165,7 @@ class SparkClusterIT {
     private static long iteration(Path run) {
         // state.json is replaced atomically at each checkpoint (every 2 iterations here)
         try {
-            return new ObjectMapper().readTree(run.resolve(Trainer.STATE).toFile()).get("iteration").asLong();
+            return new ObjectMapper().readTree(run.resolve(RunDirectory.STATE).toFile()).get("iteration").asLong();
         } catch (Exception e) {
             return -1;
         }
@@ -309,7 +309,7 @@ class SparkClusterIT {
         String resumed = run(tmp.resolve("submit-a2.log"),
                 submit("--resume", run.toString(), "--epochs", "6").toArray(String[]::new));
         assertThat(resumed).contains("completed 6 epochs: 30 iterations");
-        Metrics m = Metrics.read(run.resolve(Trainer.METRICS));
+        Metrics m = Metrics.read(run.resolve(RunDirectory.METRICS));
         assertThat(Arrays.stream(m.top1()).min().orElseThrow()).as("best top-1 error; chance 0.75").isLessThan(0.5);
         assertThat(m.trainLoss()[m.trainLoss().length - 1]).isLessThan(0.8 * m.trainLoss()[0]);
     }

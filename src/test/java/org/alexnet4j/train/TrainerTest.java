@@ -47,7 +47,7 @@ class TrainerTest {
     }
 
     static INDArray params(Path run) throws Exception {
-        String ckpt = new ObjectMapper().readTree(run.resolve(Trainer.STATE).toFile()).get("checkpoint").asText();
+        String ckpt = new ObjectMapper().readTree(run.resolve(RunDirectory.STATE).toFile()).get("checkpoint").asText();
         return ModelFiles.load(run.resolve(ckpt), true).graph().params().dup();
     }
 
@@ -66,10 +66,10 @@ class TrainerTest {
         Trainer.Result rb2 = Trainer.resume(b, null, () -> false);
         assertThat(rb2.iterations()).isEqualTo(6);
         assertThat(params(b)).isEqualTo(params(a)); // momentum, data position, dropout masks all restored
-        assertThat(Files.readAllLines(b.resolve(Trainer.METRICS))).hasSize(3); // header + 2 epochs
+        assertThat(Files.readAllLines(b.resolve(RunDirectory.METRICS))).hasSize(3); // header + 2 epochs
         // validation numbers of both runs agree (timings differ)
-        List<String> la = Files.readAllLines(a.resolve(Trainer.METRICS));
-        List<String> lb = Files.readAllLines(b.resolve(Trainer.METRICS));
+        List<String> la = Files.readAllLines(a.resolve(RunDirectory.METRICS));
+        List<String> lb = Files.readAllLines(b.resolve(RunDirectory.METRICS));
         for (int i = 1; i < la.size(); i++) {
             String[] pa = la.get(i).split(",");
             String[] pb = lb.get(i).split(",");
@@ -97,7 +97,7 @@ class TrainerTest {
                 .hasMessageContaining("the loss became")
                 .hasMessageMatching("(?s).*(the last good checkpoint \\(checkpoints/ckpt-\\d+\\.zip\\) is intact"
                         + "|no checkpoint had been written yet).*");
-        if (Files.exists(run.resolve(Trainer.STATE))) {
+        if (Files.exists(run.resolve(RunDirectory.STATE))) {
             INDArray p = params(run);
             assertThat(p.isNaN().any() || p.isInfinite().any()).isFalse();
         }
@@ -148,7 +148,7 @@ class TrainerTest {
         Trainer.Result r = Trainer.start(c, learner(), tmp.resolve("learn"), () -> false);
         // 4 classes: chance top-1 error 0.75
         assertThat(r.bestTop1Error()).isLessThan(0.45);
-        Metrics m = Metrics.read(tmp.resolve("learn").resolve(Trainer.METRICS));
+        Metrics m = Metrics.read(tmp.resolve("learn").resolve(RunDirectory.METRICS));
         assertThat(m.trainLoss()[m.trainLoss().length - 1]).isLessThan(m.trainLoss()[0]);
     }
 
@@ -182,8 +182,8 @@ class TrainerTest {
         assertThat(r.iterations()).isEqualTo(90);
         assertThat(r.epochsCompleted()).isEqualTo(6);
         assertThat(r.bestTop1Error()).isLessThan(0.45); // chance 0.75
-        assertThat(Files.readAllLines(run.resolve(Trainer.METRICS))).hasSize(7);
-        Metrics m = Metrics.read(run.resolve(Trainer.METRICS));
+        assertThat(Files.readAllLines(run.resolve(RunDirectory.METRICS))).hasSize(7);
+        Metrics m = Metrics.read(run.resolve(RunDirectory.METRICS));
         assertThat(m.trainLoss()[m.trainLoss().length - 1]).isLessThan(m.trainLoss()[0]);
     }
 
@@ -198,7 +198,7 @@ class TrainerTest {
         // threshold-encoded, asynchronous sharing learns more slowly and noisily than averaging (best top-1 error
         // 0.42-0.55 over runs, against 0.30-0.375): below chance (0.75), with the training loss falling
         assertThat(r.bestTop1Error()).isLessThan(0.65);
-        Metrics m = Metrics.read(run.resolve(Trainer.METRICS));
+        Metrics m = Metrics.read(run.resolve(RunDirectory.METRICS));
         assertThat(m.trainLoss()[m.trainLoss().length - 1]).isLessThan(0.9 * m.trainLoss()[0]);
         // the best epoch's validation loss below chance cross-entropy (1.386); the last epoch's is too noisy for a test
         // (1.56 in one CI run whose epochs went 1.70, 1.54, 1.30, 1.35, 1.56)
@@ -223,7 +223,7 @@ class TrainerTest {
         // error on 40 images was 0.25-0.50 (one 0.50 failed the former "< 0.5") and the best validation loss
         // 0.79-1.18 (25 averaged steps learn noisily: one run's last epoch was back at 1.43)
         assertThat(r.bestTop1Error()).isLessThan(0.6);
-        Metrics m = Metrics.read(run.resolve(Trainer.METRICS));
+        Metrics m = Metrics.read(run.resolve(RunDirectory.METRICS));
         assertThat(java.util.Arrays.stream(m.valLoss()).min().orElseThrow()).isLessThan(1.3);
         assertThat(m.trainLoss()[m.trainLoss().length - 1]).isLessThan(0.8 * m.trainLoss()[0]);
     }

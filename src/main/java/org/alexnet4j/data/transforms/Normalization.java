@@ -20,6 +20,11 @@ public final class Normalization {
     public enum Kind {
         MEAN_IMAGE, CHANNEL;
 
+        /** The command-line and config.json name: {@code mean-image} or {@code channel}. */
+        public String id() {
+            return this == MEAN_IMAGE ? "mean-image" : "channel";
+        }
+
         /** The command-line name: {@code mean-image} or {@code channel}. */
         public static Kind fromId(String id) {
             return switch (id) {
