@@ -38,7 +38,7 @@ cat > "$B/README.txt" <<'TXT'
 alexnet4j GPU verification bundle. On the GPU host: ./run.sh [OUT_DIR]
 Needs an NVIDIA driver 580+ (CUDA 13), CUDA 13 runtime, cuBLAS 13 and cuDNN 9 (system, LD_LIBRARY_PATH, or a Python
 environment's nvidia-* wheels, e.g. the ones a PyTorch cu13 install brings); nothing from the network, no JDK.
-Writes OUT_DIR/gpu-report.json and gpu-report.txt. See the project's README, "GPUs".
+Writes OUT_DIR/gpu-report.json and gpu-report.txt. See the project's docs/gpu.md.
 TXT
 size=$(du -sm "$B" | cut -f1)
 echo "GPU bundle: $B (${size} MiB)"

@@ -10,7 +10,7 @@ class EngineOption {
     @Option(names = "--engine", defaultValue = "auto", paramLabel = "auto|onednn|dl4j|cuda", description = "What "
             + "computes the probabilities: onednn (the net compiled into oneDNN primitives once: fastest on a CPU, "
             + "above all for few images), dl4j (DL4J's own output), cuda (the CUDA 13 / cuDNN 9 engine on a GPU, "
-            + "README \"GPUs\"), auto (cuda where a usable GPU is found; else onednn where it covers the net: NCHW, "
+            + "docs/gpu.md), auto (cuda where a usable GPU is found; else onednn where it covers the net: NCHW, "
             + "float, zero padding, max pooling, CPU backend; else dl4j) (default: ${DEFAULT-VALUE}).")
     String engine;
 

@@ -106,7 +106,7 @@ class GpuCheckCommand implements Callable<Integer> {
         String why = org.alexnet4j.cuda.CudaRuntime.whyNot();
         if (why != null) {
             out.println("No NVIDIA GPU usable by the CUDA engine: " + why + ". It needs an NVIDIA GPU of compute "
-                    + "capability 7.5 or newer, driver 580+, CUDA 13 and cuDNN 9 (README \"GPUs\"); pre-Turing cards: "
+                    + "capability 7.5 or newer, driver 580+, CUDA 13 and cuDNN 9 (docs/gpu.md); pre-Turing cards: "
                     + "--engine nd4j.");
             out.flush();
             return 1;

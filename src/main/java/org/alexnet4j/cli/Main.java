@@ -83,9 +83,23 @@ public class Main implements Runnable {
         }
     }
 
+    /** A typed setting's flag takes the names config.json uses ("mean-image", "sgd"). */
+    private static <E> void register(CommandLine cl, org.alexnet4j.train.TrainConfig.Choice<E> c) {
+        cl.registerConverter(c.type(), value -> {
+            try {
+                return c.parse().apply(value);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.TypeConversionException(e.getMessage());
+            }
+        });
+    }
+
     public static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Main());
         cl.setCaseInsensitiveEnumValuesAllowed(true);
+        for (org.alexnet4j.train.TrainConfig.Choice<?> c : org.alexnet4j.train.TrainConfig.CHOICES) {
+            register(cl, c);
+        }
         cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
             PrintWriter err = commandLine.getErr();
             if (System.getenv("ALEXNET4J_DEBUG") != null) {

@@ -116,6 +116,31 @@ public class ModelOptions {
     }
 
     /**
+     * A new run's model options: those not given on the command line take the config file's values ({@code --seed}
+     * too, when a config file is given without it). Config file &lt; flags, as for the other settings.
+     */
+    void defaultsFrom(org.alexnet4j.train.TrainConfig cfg, CommandLine.ParseResult parsed, boolean fromFile) {
+        if (fromFile && !parsed.hasMatchedOption("--seed")) {
+            seed = cfg.seed;
+        }
+        if (!parsed.hasMatchedOption("--model") && cfg.model != null) {
+            model = cfg.model;
+        }
+        width = width != null ? width : cfg.width;
+        inputSize = inputSize != null ? inputSize : cfg.inputSize;
+        dropout = dropout != null ? dropout : cfg.dropout;
+    }
+
+    /** Writes the net these options describe into a new run's recipe (its seed, variant, width, crop, dropout). */
+    void record(org.alexnet4j.train.TrainConfig cfg) {
+        cfg.seed = seed;
+        cfg.model = model;
+        cfg.width = width;
+        cfg.inputSize = inputSize;
+        cfg.dropout = dropout;
+    }
+
+    /**
      * Loads a model file, which carries its own settings: model options given next to it are refused rather than
      * silently ignored.
      */

@@ -32,8 +32,8 @@ class TuneCommand implements Callable<Integer> {
             + "typically a subset of the one of the full run.")
     Path data;
 
-    @Option(names = "--space", paramLabel = "FILE", description = "Search space (JSON): see README, "
-            + "\"Hyperparameter search\", and the examples in scripts/spaces/.")
+    @Option(names = "--space", paramLabel = "FILE", description = "Search space (JSON): see docs/search.md "
+            + "and the examples in scripts/spaces/.")
     Path space;
 
     @Option(names = "--out", paramLabel = "SEARCH_DIR", description = "Search directory (new).")
@@ -106,8 +106,7 @@ class TuneCommand implements Callable<Integer> {
         Tuner.Settings s = null;
         if (!isResume) {
             if (space == null) {
-                throw new IllegalArgumentException("--space FILE is required (see README, \"Hyperparameter "
-                        + "search\")");
+                throw new IllegalArgumentException("--space FILE is required (see docs/search.md)");
             }
             s = new Tuner.Settings();
             TrainConfig base = config != null ? TrainConfig.read(config) : new TrainConfig();

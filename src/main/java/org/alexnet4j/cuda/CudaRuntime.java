@@ -70,7 +70,7 @@ public final class CudaRuntime {
         if (driver < CUDA_13) {
             throw new CudaException("The NVIDIA driver supports CUDA " + version(driver) + "; the CUDA engine needs "
                     + "CUDA 13 (driver 580 or newer). Update the driver, or on Kepler..Ada GPUs use ND4J's CUDA 11.6 "
-                    + "backend (mvn -Pcuda package, README \"GPUs\")");
+                    + "backend (mvn -Pcuda package, docs/gpu.md)");
         }
         cudaRuntimeGetVersion(v);
         int runtime = v.get();
@@ -90,7 +90,7 @@ public final class CudaRuntime {
         CudaOps.cuda(cudaGetDeviceProperties(p, device), "cudaGetDeviceProperties");
         if (p.major() * 10 + p.minor() < 75) {
             throw new CudaException(String.format(Locale.ROOT, "GPU %d (%s) has compute capability %d.%d; CUDA 13 "
-                            + "needs 7.5 (Turing) or newer. Use ND4J's CUDA 11.6 backend for it (README \"GPUs\")",
+                            + "needs 7.5 (Turing) or newer. Use ND4J's CUDA 11.6 backend for it (docs/gpu.md)",
                     device, p.name().getString(), p.major(), p.minor()));
         }
         return new Info(driver, runtime, cudnnVersion, cublasVersion, count, p.name().getString(), p.major(),

@@ -31,6 +31,12 @@ public enum Precision {
         return this != TF32;
     }
 
+    /** The name in flags and config.json. */
+    @Override
+    public String toString() {
+        return id();
+    }
+
     public static Precision fromId(String id) {
         for (Precision p : values()) {
             if (p.id().equalsIgnoreCase(id)) {

@@ -104,8 +104,7 @@ public final class Backend {
      * Sets the cache mode on a network's layers and in its configuration, so that copies made from the configuration
      * (ParallelWrapper's replicas) use it too.
      */
-    public static void applyCacheMode(ComputationGraph graph, String id) {
-        org.deeplearning4j.nn.conf.CacheMode mode = cacheMode(id);
+    public static void applyCacheMode(ComputationGraph graph, org.deeplearning4j.nn.conf.CacheMode mode) {
         graph.getConfiguration().setCacheMode(mode);
         for (org.deeplearning4j.nn.conf.graph.GraphVertex v : graph.getConfiguration().getVertices().values()) {
             if (v instanceof org.deeplearning4j.nn.conf.graph.LayerVertex lv && lv.getLayerConf() != null) {

@@ -107,7 +107,7 @@ public final class Gpus {
                     + "has machine code for sm_37..sm_86 only and no PTX, so it cannot run here. Train on the CPU "
                     + "build, use a GPU of compute capability 3.7-8.9, or build libnd4j from source for it "
                     + "(-Dlibnd4j.compute=%d.%d with CUDA 11.8: scripts/build-libnd4j-cuda.sh --compute %d.%d; "
-                    + "see README, GPUs)", cc, major, minor, major, minor);
+                    + "see docs/gpu.md)", cc, major, minor, major, minor);
         }
         return "compute capability " + cc + " is older than the backend's oldest target (3.7)";
     }

@@ -59,6 +59,12 @@ public final class DataParallel implements StepEngine {
             this.id = id;
         }
 
+        /** The name in flags and config.json. */
+        @Override
+        public String toString() {
+            return id;
+        }
+
         public static Mode fromId(String id) {
             for (Mode m : values()) {
                 if (m.id.equals(id)) {

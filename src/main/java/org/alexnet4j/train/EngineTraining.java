@@ -32,7 +32,7 @@ public final class EngineTraining implements StepEngine {
     /** Takes over {@code engine} (closed with this); copies the graph's parameters and momentum into it. */
     public EngineTraining(ComputationGraph graph, AlexNet net, AlexNetEngine engine, TrainConfig cfg,
                           DoubleSupplier lr) {
-        if (!cfg.optimizer.equals("sgd")) {
+        if (cfg.optimizer != Optimizer.SGD) {
             throw new IllegalArgumentException("the CUDA engine trains with the paper's classical momentum"
                     + " (--optimizer sgd), not " + cfg.optimizer);
         }

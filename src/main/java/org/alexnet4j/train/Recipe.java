@@ -43,7 +43,7 @@ public final class Recipe {
 
     /** The recipe's optimiser at learning rate {@code lr}: the paper's classical momentum, or Adam. */
     public static org.nd4j.linalg.learning.config.IUpdater updater(TrainConfig cfg, double lr) {
-        return cfg.optimizer.equals("adam") ? new org.nd4j.linalg.learning.config.Adam(lr)
+        return cfg.optimizer == Optimizer.ADAM ? new org.nd4j.linalg.learning.config.Adam(lr)
                 : new ClassicalMomentum(lr, cfg.momentum);
     }
 
@@ -52,7 +52,7 @@ public final class Recipe {
      * statistics ({@code trainStats}: a prepared cache's, or null for the published constants).
      */
     public static Preprocessing.Input input(TrainConfig cfg, DatasetStats trainStats, int crop, int size) {
-        return Preprocessing.training(variant(cfg), crop, Normalization.Kind.fromId(cfg.normalize), trainStats, size);
+        return Preprocessing.training(variant(cfg), crop, cfg.normalize, trainStats, size);
     }
 
     /** How the recipe validates: centre crops with its normalisation. */

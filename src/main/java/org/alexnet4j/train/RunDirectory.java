@@ -219,7 +219,7 @@ public final class RunDirectory {
      */
     public Preprocessing.Trained trained() throws IOException {
         Path p = preprocessing();
-        Normalization.Kind kind = Normalization.Kind.fromId(readConfig().normalize);
+        Normalization.Kind kind = readConfig().normalize;
         if (Files.isRegularFile(p.resolve(DatasetStats.STATS_FILE))) {
             return new Preprocessing.Trained(kind, DatasetStats.load(p), "the run's " + PREPROCESSING + "/");
         }

@@ -194,9 +194,9 @@ public final class Trainer {
                     .l2(cfg.weightDecay));
             FineTuning.apply(conf, net, cfg);
             graph = new ComputationGraph(conf);
-            runDir.writePreprocessing(net, Normalization.Kind.fromId(cfg.normalize), train.stats());
+            runDir.writePreprocessing(net, cfg.normalize, train.stats());
             graph.init();
-            if (cfg.init.equals("he")) {
+            if (cfg.init == Init.HE) {
                 heInit(graph, cfg.seed);
             }
             if (cfg.initFrom != null) {
@@ -220,7 +220,7 @@ public final class Trainer {
             log.info("resuming {} at epoch {} batch {} (iteration {}), lr {}", runDir, state.epoch + 1,
                     state.batchInEpoch, state.iteration, state.schedule.lr);
         }
-        Backend.applyCacheMode(graph, cfg.cacheMode);
+        Backend.applyCacheMode(graph, cfg.cacheMode.dl4j());
         int crop = net.inputSize();
         Preset trainPreset = Recipe.trainPreset(cfg, train.stats(), stats, crop, train.imageSize());
         Preset valPreset = Recipe.validationPreset(cfg, train.stats(), crop, train.imageSize());
@@ -374,13 +374,13 @@ public final class Trainer {
     }
 
     private StepEngine engine(int replicas, int crop) {
-        String engine = cfg.resolvedEngine(net.spec().edgePadding(), cfg.engine.equals("auto")
+        TrainingEngine engine = cfg.resolvedEngine(net.spec().edgePadding(), cfg.engine == TrainingEngine.AUTO
                 ? org.alexnet4j.cuda.CudaRuntime.whyNot() : null, log::info);
-        if (!engine.equals("dl4j")) {
-            org.alexnet4j.cuda.Ops ops = engine.equals("cuda")
-                    ? org.alexnet4j.cuda.CudaRuntime.open(cfg.device, org.alexnet4j.cuda.Precision.fromId(cfg.precision),
-                    log::info) : new org.alexnet4j.cuda.ReferenceOps();
-            log.info("training steps on the {} engine ({}{})", engine, ops.name(), engine.equals("cuda")
+        if (engine != TrainingEngine.DL4J) {
+            org.alexnet4j.cuda.Ops ops = engine == TrainingEngine.CUDA
+                    ? org.alexnet4j.cuda.CudaRuntime.open(cfg.device, cfg.precision, log::info)
+                    : new org.alexnet4j.cuda.ReferenceOps();
+            log.info("training steps on the {} engine ({}{})", engine, ops.name(), engine == TrainingEngine.CUDA
                     ? ", device " + cfg.device + ", " + cfg.precision : ", the CUDA engine's CPU reference");
             return new EngineTraining(graph, net, new org.alexnet4j.cuda.AlexNetEngine(net.spec(), ops, cfg.batch,
                     cfg.seed), cfg, () -> state.schedule.lr);
@@ -391,7 +391,7 @@ public final class Trainer {
         if (replicas == 1) {
             return new SingleDevice(graph, cfg.seed, () -> state.iteration, cfg.weightDecay);
         }
-        DataParallel.Mode mode = DataParallel.Mode.fromId(cfg.parallelMode);
+        DataParallel.Mode mode = cfg.parallelMode;
         int gpus = Nd4j.getAffinityManager().getNumberOfDevices();
         if (Backend.isCudaBuild() && replicas > gpus) {
             throw new IllegalArgumentException("--devices " + replicas + " but ND4J sees " + gpus + " GPU(s); check "

@@ -1,57 +1,60 @@
 package org.alexnet4j.util;
 
+import me.tongfei.progressbar.DelegatingProgressBarConsumer;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.PrintStream;
+import java.text.DecimalFormat;
+import java.text.DecimalFormatSymbols;
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 
 /**
- * A progress bar for long jobs: done/total, percent, items per second and ETA. On a terminal it redraws one line on
- * stderr at most every 200 ms; otherwise (CI, redirected output) it logs a line every 15 s, so logs stay readable.
- * Thread-safe: workers call {@link #step(long)}.
+ * A progress bar for long jobs (done/total, percent, items per second, elapsed and ETA), drawn by me.tongfei's
+ * progressbar: on a terminal it redraws one line on stderr every 200 ms; otherwise (CI, redirected output, a run's
+ * log) it logs a line every 15 s through SLF4J, so logs stay readable. Thread-safe: workers call {@link #step(long)}.
+ * This class only fixes the project's choices (units, intervals, ASCII in logs, the extra text such as a smoothed
+ * loss) and keeps the rate and elapsed time the callers report.
  */
 public final class ProgressBar implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ProgressBar.class);
     private static final boolean TERMINAL = System.console() != null
             && !"false".equals(System.getProperty("alexnet4j.progress"));
 
-    private final String task;
-    private final long total;
-    private final String unit;
+    private final me.tongfei.progressbar.ProgressBar bar;
     private final long start = System.nanoTime();
     private final AtomicLong done = new AtomicLong();
-    private final PrintStream out = System.err;
-    private volatile Supplier<String> extra = () -> "";
-    private long lastDraw;
-    private boolean closed;
+    private volatile Supplier<String> extra;
 
     public ProgressBar(String task, long total, String unit) {
-        this.task = task;
-        this.total = Math.max(0, total);
-        this.unit = unit;
-        this.lastDraw = start;
+        ProgressBarBuilder b = new ProgressBarBuilder().setTaskName(task).setInitialMax(Math.max(0, total))
+                .setUnit(" " + unit, 1).showSpeed(new DecimalFormat("0.0", DecimalFormatSymbols.getInstance(
+                        Locale.ROOT)));
+        if (TERMINAL) {
+            b.setUpdateIntervalMillis(200);
+        } else {
+            b.setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(15_000).setMaxRenderedLength(160)
+                    .setConsumer(new DelegatingProgressBarConsumer(log::info, 160));
+        }
+        this.bar = b.build();
     }
 
-    /** Extra text shown after the rate, e.g. a smoothed loss. */
+    /** Extra text shown after the rate, e.g. a smoothed loss (asked for as the bar advances). */
     public ProgressBar extra(Supplier<String> text) {
         this.extra = text;
+        bar.setExtraMessage(text.get());
         return this;
     }
 
     public void step(long n) {
         done.addAndGet(n);
-        long now = System.nanoTime();
-        long interval = TERMINAL ? 200_000_000L : 15_000_000_000L;
-        if (now - lastDraw >= interval) {
-            synchronized (this) {
-                if (now - lastDraw >= interval && !closed) {
-                    lastDraw = now;
-                    draw(false);
-                }
-            }
+        bar.stepBy(n);
+        Supplier<String> e = extra;
+        if (e != null) {
+            bar.setExtraMessage(e.get());
         }
     }
 
@@ -61,7 +64,7 @@ public final class ProgressBar implements AutoCloseable {
 
     /** Items per second so far. */
     public double rate() {
-        double s = (System.nanoTime() - start) / 1e9;
+        double s = seconds();
         return s > 0 ? done.get() / s : 0;
     }
 
@@ -70,36 +73,8 @@ public final class ProgressBar implements AutoCloseable {
     }
 
     @Override
-    public synchronized void close() {
-        if (!closed) {
-            closed = true;
-            draw(true);
-        }
-    }
-
-    private void draw(boolean last) {
-        long d = done.get();
-        double secs = seconds();
-        double rate = secs > 0 ? d / secs : 0;
-        String eta = (rate > 0 && total > d) ? time((total - d) / rate) : "0:00";
-        String e = extra.get();
-        String text;
-        if (TERMINAL) {
-            int width = 24;
-            int fill = total > 0 ? (int) Math.min(width, width * d / total) : 0;
-            text = String.format(Locale.ROOT, "%s [%s%s] %d/%d %3.0f%% %.1f %s/s %s %s", task,
-                    "=".repeat(fill), " ".repeat(width - fill), d, total, total > 0 ? 100.0 * d / total : 0, rate,
-                    unit, last ? "in " + time(secs) : "eta " + eta, e);
-            out.print("\r" + text + "   ");
-            if (last) {
-                out.println();
-            }
-            out.flush();
-        } else {
-            text = String.format(Locale.ROOT, "%s %d/%d (%.0f%%) %.1f %s/s %s %s", task, d, total,
-                    total > 0 ? 100.0 * d / total : 0, rate, unit, last ? "in " + time(secs) : "eta " + eta, e);
-            log.info(text.trim());
-        }
+    public void close() {
+        bar.close();
     }
 
     /** h:mm:ss or m:ss. */

@@ -82,7 +82,7 @@ class DeviceSafeTest {
         c.batch = 8;
         c.limitBatches = 3;
         c.maxIters = maxIters;
-        c.normalize = "channel";
+        c.normalize = org.alexnet4j.data.transforms.Normalization.Kind.fromId("channel");
         c.threads = 2;
         c.seed = 3;
         c.logEvery = 100;

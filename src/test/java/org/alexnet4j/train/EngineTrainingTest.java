@@ -39,12 +39,12 @@ class EngineTrainingTest {
         c.batch = 8;
         c.limitBatches = 3;
         c.maxIters = maxIters;
-        c.normalize = "channel";
-        c.init = "he";
+        c.normalize = org.alexnet4j.data.transforms.Normalization.Kind.fromId("channel");
+        c.init = Init.fromId("he");
         c.threads = 2;
         c.seed = 3;
         c.logEvery = 100;
-        c.engine = engine;
+        c.engine = TrainingEngine.fromId(engine);
         return c;
     }
 
@@ -80,7 +80,7 @@ class EngineTrainingTest {
             Path run = tmp.resolve(engines[0] + "-then-" + engines[1]);
             Trainer.start(config(2, engines[0]), net(), run, () -> false);
             TrainConfig resume = TrainConfig.read(run.resolve(RunDirectory.CONFIG));
-            resume.engine = engines[1];
+            resume.engine = TrainingEngine.fromId(engines[1]);
             resume.maxIters = 4;
             Trainer.Result r = Trainer.resume(run, resume, () -> false);
             assertThat(r.iterations()).isEqualTo(4);
@@ -94,18 +94,20 @@ class EngineTrainingTest {
     void autoTakesTheCudaEngineWhereAGpuIsUsableAndTheRecipeRunsThere() {
         java.util.List<String> why = new java.util.ArrayList<>();
         TrainConfig c = config(0, "auto");
-        assertThat(c.resolvedEngine(false, "no NVIDIA driver on this machine", why::add)).isEqualTo("dl4j");
+        assertThat(c.resolvedEngine(false, "no NVIDIA driver on this machine", why::add).id()).isEqualTo("dl4j");
         assertThat(why).isEmpty();
-        assertThat(c.resolvedEngine(false, null, why::add)).isEqualTo("cuda");
-        assertThat(c.resolvedEngine(true, null, why::add)).isEqualTo("dl4j");
-        c.optimizer = "adam";
-        assertThat(c.resolvedEngine(false, null, why::add)).isEqualTo("dl4j");
+        assertThat(c.resolvedEngine(false, null, why::add).id()).isEqualTo("cuda");
+        assertThat(c.resolvedEngine(true, null, why::add).id()).isEqualTo("dl4j");
+        c.optimizer = Optimizer.fromId("adam");
+        assertThat(c.resolvedEngine(false, null, why::add).id()).isEqualTo("dl4j");
         assertThat(why).containsExactly("a usable GPU was found, but edge padding trains on DL4J's engine",
                 "a usable GPU was found, but --optimizer adam trains on DL4J's engine");
-        c.engine = "reference";
-        assertThat(c.resolvedEngine(false, "whatever", why::add)).isEqualTo("reference");
-        c.engine = "tensorrt";
-        org.assertj.core.api.Assertions.assertThatThrownBy(c::validate)
+        c.engine = TrainingEngine.fromId("reference");
+        assertThat(c.resolvedEngine(false, "whatever", why::add).id()).isEqualTo("reference");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> {
+                    c.engine = TrainingEngine.fromId("tensorrt");
+                    c.validate();
+                })
                 .hasMessageContaining("--engine must be auto, dl4j, cuda or reference");
     }
 }

@@ -59,9 +59,9 @@ class FineTuningTest {
         c.data = data.toString();
         c.epochs = epochs;
         c.batch = 8;
-        c.init = "he";
-        c.normalize = "channel";
-        c.optimizer = "adam";
+        c.init = Init.fromId("he");
+        c.normalize = org.alexnet4j.data.transforms.Normalization.Kind.fromId("channel");
+        c.optimizer = Optimizer.fromId("adam");
         c.lr = 1e-3;
         c.threads = 2;
         c.seed = 3;
@@ -116,7 +116,7 @@ class FineTuningTest {
     @Test
     void learningRateMultipliersAreCaffesLrMultAndSurviveAScheduleChange() throws Exception {
         TrainConfig c = recipe(own, 1);
-        c.optimizer = "sgd";
+        c.optimizer = Optimizer.fromId("sgd");
         c.lr = 0.001;
         c.freeze = "conv1";
         c.lrMult = "fc8=10/20,conv3-conv4=2";

@@ -40,7 +40,7 @@ class RunDirectoryTest {
         TrainConfig c = new TrainConfig();
         c.data = data.toString();
         c.model = variant.id();
-        c.normalize = kind.id();
+        c.normalize = kind;
         return c;
     }
 
@@ -50,7 +50,7 @@ class RunDirectoryTest {
         RunDirectory run = RunDirectory.at(tmp.resolve(name));
         Files.createDirectories(run.path());
         cfg.write(run.config());
-        run.writePreprocessing(net, Normalization.Kind.fromId(cfg.normalize), stats);
+        run.writePreprocessing(net, cfg.normalize, stats);
         return run;
     }
 

@@ -34,8 +34,8 @@ class TrainerTest {
         c.epochs = 2;
         c.batch = 8;
         c.limitBatches = 3;
-        c.init = "he";
-        c.normalize = "channel";
+        c.init = Init.fromId("he");
+        c.normalize = org.alexnet4j.data.transforms.Normalization.Kind.fromId("channel");
         c.threads = 2;
         c.seed = 3;
         c.logEvery = 100;
@@ -143,7 +143,7 @@ class TrainerTest {
         c.epochs = 5;
         c.batch = 16;
         c.limitBatches = 0;
-        c.optimizer = "adam"; // the paper's SGD needs far more iterations than a test has (see README)
+        c.optimizer = Optimizer.fromId("adam"); // the paper's SGD needs far more iterations than a test has (see README)
         c.lr = 5e-4;
         Trainer.Result r = Trainer.start(c, learner(), tmp.resolve("learn"), () -> false);
         // 4 classes: chance top-1 error 0.75
@@ -157,7 +157,7 @@ class TrainerTest {
         TrainConfig c = small();
         c.epochs = epochs;
         c.limitBatches = 0;
-        c.optimizer = "adam";
+        c.optimizer = Optimizer.fromId("adam");
         c.lr = 1e-3;
         return c;
     }
@@ -191,7 +191,7 @@ class TrainerTest {
     void twoReplicasSharingGradientsLearn() throws Exception {
         TrainConfig c = learning(5);
         c.devices = 2;
-        c.parallelMode = "shared-gradients";
+        c.parallelMode = DataParallel.Mode.fromId("shared-gradients");
         Path run = tmp.resolve("shared");
         Trainer.Result r = Trainer.start(c, learner(), run, () -> false);
         assertThat(r.iterations()).isEqualTo(75);

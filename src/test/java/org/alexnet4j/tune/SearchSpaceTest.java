@@ -90,8 +90,8 @@ class SearchSpaceTest {
         base.epochs = 7;
         TrainConfig c = s.recipe(base, Map.of("lr", 0.01));
         assertThat(c.lr).isEqualTo(0.01);
-        assertThat(c.optimizer).isEqualTo("adam");
-        assertThat(c.init).isEqualTo("he");
+        assertThat(c.optimizer.id()).isEqualTo("adam");
+        assertThat(c.init.id()).isEqualTo("he");
         assertThat(c.dropout).isEqualTo(0.3);
         assertThat(c.width).isEqualTo(0.5);
         assertThat(c.epochs).isEqualTo(7);

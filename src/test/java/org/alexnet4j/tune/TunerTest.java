@@ -36,9 +36,9 @@ class TunerTest {
         Tuner.Settings s = new Tuner.Settings();
         s.data = cache.toString();
         TrainConfig base = new TrainConfig();
-        base.optimizer = "adam";
-        base.init = "he";
-        base.normalize = "channel";
+        base.optimizer = org.alexnet4j.train.Optimizer.fromId("adam");
+        base.init = org.alexnet4j.train.Init.fromId("he");
+        base.normalize = org.alexnet4j.data.transforms.Normalization.Kind.fromId("channel");
         base.threads = 2;
         base.seed = 3;
         base.data = null;

@@ -25,6 +25,12 @@ public final class Normalization {
             return this == MEAN_IMAGE ? "mean-image" : "channel";
         }
 
+        /** The name in flags and config.json. */
+        @Override
+        public String toString() {
+            return id();
+        }
+
         /** The command-line name: {@code mean-image} or {@code channel}. */
         public static Kind fromId(String id) {
             return switch (id) {
