@@ -180,7 +180,7 @@ public final class AlexNet {
         int towers = grouped ? 2 : 1;
         boolean caffe = variant == Variant.CAFFE;
         List<String> current = List.of(in);
-        int spatial = inputSize + overhang;
+        List<Sides> sides = sides();
         int previousChannels = 3;
         int block = 0;
         for (ConvDef d : convs) {
@@ -223,7 +223,7 @@ public final class AlexNet {
                         : convImplementation == ConvImplementation.OPS ? new ReluConvolution(cb) : cb.build(), x);
                 outputs.add(conv);
             }
-            spatial = (spatial + 2 * d.pad - d.kernel) / d.stride + 1;
+            Sides side = sides.get(block - 1);
             boolean norm = d.lrn && lrn;
             if (caffe && norm && outputs.size() > 1) {
                 // Caffe normalises across all channels of the layer, over the tower boundary
@@ -240,7 +240,7 @@ public final class AlexNet {
                 }
                 if (d.pool) {
                     String name = "pool" + block + suffix;
-                    int extra = caffe ? caffeExtraRows(spatial) : 0;
+                    int extra = side.poolPadding();
                     if (extra > 0) {
                         // Caffe rounds pooled sizes up; its last window reaches past the map. Zeros there are
                         // exact: pooling is max over ReLU outputs (>= 0), the only kind the caffe variant has.
@@ -259,9 +259,6 @@ public final class AlexNet {
                     x = name;
                 }
                 blockOutputs.add(x);
-            }
-            if (d.pool) {
-                spatial = pooledSize(spatial);
             }
             previousChannels = d.channels;
             current = blockOutputs;
@@ -369,6 +366,26 @@ public final class AlexNet {
         };
     }
 
+    /**
+     * A conv block's map sides: after the convolution, the zero rows Caffe's rounded-up pooling needs, and after the
+     * block (pooled or not).
+     */
+    private record Sides(int conv, int poolPadding, int out) {
+    }
+
+    /** Each conv block's sides, worked out in this one place from the input size (the 224 overhang included). */
+    private List<Sides> sides() {
+        List<Sides> out = new ArrayList<>();
+        int spatial = inputSize + overhang();
+        for (ConvDef d : convs) {
+            int conv = (spatial + 2 * d.pad - d.kernel) / d.stride + 1;
+            int poolPadding = d.pool && variant == Variant.CAFFE ? caffeExtraRows(conv) : 0;
+            spatial = d.pool ? pooledSize(conv) : conv;
+            out.add(new Sides(conv, poolPadding, spatial));
+        }
+        return out;
+    }
+
     /** Pooled side of a {@code side x side} map: floor rounding (paper, PyTorch), Caffe's ceil for the caffe net. */
     private int pooledSize(int side) {
         int window = poolWindow();
@@ -400,15 +417,8 @@ public final class AlexNet {
         for (NetSpec.ConvBlock b : describeBlocks()) {
             out.add(b.layer());
         }
-        int spatial = inputSize + overhang();
-        int inChannels = 0;
-        for (ConvDef d : convs) {
-            spatial = (spatial + 2 * d.pad - d.kernel) / d.stride + 1;
-            if (d.pool) {
-                spatial = pooledSize(spatial);
-            }
-            inChannels = d.channels;
-        }
+        int spatial = sides().get(convs.size() - 1).out();
+        int inChannels = convs.get(convs.size() - 1).channels;
         int flat = inChannels * spatial * spatial;
         out.add(new ParamLayer("fc6", false, fcWidth, flat, 0, 1, List.of("fc6"),
                 new int[]{inChannels, spatial, spatial}));
@@ -421,8 +431,9 @@ public final class AlexNet {
         List<NetSpec.ConvBlock> out = new ArrayList<>();
         int towers = grouped ? 2 : 1;
         int inChannels = 3;
-        int spatial = inputSize + overhang();
-        for (ConvDef d : convs) {
+        List<Sides> sides = sides();
+        for (int i = 0; i < convs.size(); i++) {
+            ConvDef d = convs.get(i);
             int groups = d.groupedConnectivity && towers == 2 ? 2 : 1;
             int n = d.towerSplit ? towers : 1;
             List<String> parts = new ArrayList<>();
@@ -431,14 +442,9 @@ public final class AlexNet {
             }
             ParamLayer layer = new ParamLayer(d.name, true, d.channels, inChannels / groups, d.kernel, groups, parts,
                     null);
-            spatial = (spatial + 2 * d.pad - d.kernel) / d.stride + 1;
             boolean norm = d.lrn && lrn;
             int lrnGroups = norm ? (variant == Variant.CAFFE ? 1 : n) : 0;
-            int poolPadding = d.pool && variant == Variant.CAFFE ? caffeExtraRows(spatial) : 0;
-            out.add(new NetSpec.ConvBlock(layer, d.stride, d.pad, lrnGroups, d.pool, poolPadding));
-            if (d.pool) {
-                spatial = pooledSize(spatial);
-            }
+            out.add(new NetSpec.ConvBlock(layer, d.stride, d.pad, lrnGroups, d.pool, sides.get(i).poolPadding()));
             inChannels = d.channels;
         }
         return out;

@@ -15,7 +15,7 @@ import java.util.stream.Stream;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The layering docs/architecture.md describes: no import cycles between packages, and a pure model package. */
-class ArchitectureTest {
+class PackageLayeringTest {
     private static final Pattern REF = Pattern.compile("^import (?:static )?org\\.alexnet4j\\.(\\w+)|[^*\\w.]org\\.alexnet4j\\.([a-z]\\w*)\\.[A-Z]", Pattern.MULTILINE);
 
     /** Each top-level package's uses of the others (imports and qualified names in code, not in comments). */
