@@ -2,6 +2,7 @@ package org.alexnet4j.data;
 
 import org.nd4j.linalg.dataset.DataSet;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,5 +32,19 @@ public final class Fixtures {
         PreparedCache.prepare(d, Manifest.build(d, null, 2), cache,
                 new PreparedCache.Options(256, PreparedCache.Format.RAW, 90, 0, 2, false));
         return cache;
+    }
+
+    /** Copies the tree at {@code from} to {@code to}. */
+    public static void copyTree(Path from, Path to) throws Exception {
+        try (var s = Files.walk(from)) {
+            for (Path p : s.toList()) {
+                Path t = to.resolve(from.relativize(p).toString());
+                if (Files.isDirectory(p)) {
+                    Files.createDirectories(t);
+                } else {
+                    Files.copy(p, t);
+                }
+            }
+        }
     }
 }

@@ -161,7 +161,7 @@ class ImageNetIteratorTest {
             assertThatThrownBy(it::next).hasMessageContaining("--strict"); // the same error again, not a broken state
         }
         Path gone = tmp.resolve("gone");
-        ManifestTest.copyTree(data, gone);
+        Fixtures.copyTree(data, gone);
         Files.delete(gone.resolve("train/n02342885/n02342885_3.JPEG"));
         assertThatThrownBy(() -> new FileImageSource(gone, manifest, "train", 256, 1))
                 .hasMessageContaining("1 of 26 train files in the manifest are missing")

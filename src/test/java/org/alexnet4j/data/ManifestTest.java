@@ -77,7 +77,7 @@ class ManifestTest {
     @Test
     void verifyReportsUnreadableMissingExtraAndChangedFiles() throws Exception {
         Path copy = tmp.resolve("verify");
-        copyTree(data, copy);
+        Fixtures.copyTree(data, copy);
         Manifest m = Manifest.build(copy, null, 2);
         ManifestVerifier.Report clean = ManifestVerifier.verify(copy, m, true, null, 2);
         assertThat(clean.imagesPerSplit()).containsEntry("train", 17).containsEntry("val", 6);
@@ -227,17 +227,5 @@ class ManifestTest {
         assertThatThrownBy(() -> Manifest.read(bad)).hasMessageContaining("expected 7 tab-separated columns");
     }
 
-    static void copyTree(Path from, Path to) throws Exception {
-        try (var s = Files.walk(from)) {
-            for (Path p : s.toList()) {
-                Path t = to.resolve(from.relativize(p).toString());
-                if (Files.isDirectory(p)) {
-                    Files.createDirectories(t);
-                } else {
-                    Files.copy(p, t);
-                }
-            }
-        }
-    }
 
 }

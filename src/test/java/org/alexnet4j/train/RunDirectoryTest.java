@@ -96,7 +96,7 @@ class RunDirectoryTest {
     void aRunPredictsFromItsOwnStatisticsAfterTheDatasetHasMoved() throws Exception {
         Path data = tmp.resolve("movable");
         Files.createDirectories(data);
-        copyTree(cache, data);
+        Fixtures.copyTree(cache, data);
         AlexNet net = AlexNet.builder().width(0.125).build();
         TrainConfig cfg = recipe(Variant.PAPER, Normalization.Kind.MEAN_IMAGE, data);
         RunDirectory run = fakeRun("self-contained", cfg, net, PreparedCache.open(data).stats());
@@ -114,7 +114,7 @@ class RunDirectoryTest {
     void anOldRunWithoutStoredPreprocessingSaysWhereItsStatisticsComeFrom() throws Exception {
         Path data = tmp.resolve("old-data");
         Files.createDirectories(data);
-        copyTree(cache, data);
+        Fixtures.copyTree(cache, data);
         AlexNet net = AlexNet.builder().width(0.125).build();
         RunDirectory run = fakeRun("old", recipe(Variant.PAPER, Normalization.Kind.CHANNEL, data), net, cacheStats);
         deleteTree(run.preprocessing()); // as runs were written before they kept it
@@ -137,19 +137,6 @@ class RunDirectoryTest {
                 AlexNet.builder().width(0.125).build(), null);
         assertThatThrownBy(run::bestCheckpoint).hasMessageContaining("has no checkpoints/best.zip");
         assertThat(run.trained().statsSource()).isEqualTo("published"); // trained on the published constants
-    }
-
-    private static void copyTree(Path from, Path to) throws Exception {
-        try (var s = Files.walk(from)) {
-            for (Path p : s.toList()) {
-                Path t = to.resolve(from.relativize(p).toString());
-                if (Files.isDirectory(p)) {
-                    Files.createDirectories(t);
-                } else {
-                    Files.copy(p, t);
-                }
-            }
-        }
     }
 
     private static void deleteTree(Path dir) throws Exception {
