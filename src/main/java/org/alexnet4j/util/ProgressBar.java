@@ -28,6 +28,11 @@ public final class ProgressBar implements AutoCloseable {
     private final long start = System.nanoTime();
     private final AtomicLong done = new AtomicLong();
     private volatile Supplier<String> extra;
+    /** The last line logged (the library renders the final state twice; a line with nothing done is noise). */
+    private String logged;
+    private volatile boolean closing;
+    /** Characters of a logged line: the bar takes what the task, counts, times and rate leave of them. */
+    private static final int LOG_WIDTH = 110;
 
     public ProgressBar(String task, long total, String unit) {
         ProgressBarBuilder b = new ProgressBarBuilder().setTaskName(task).setInitialMax(Math.max(0, total))
@@ -36,8 +41,8 @@ public final class ProgressBar implements AutoCloseable {
         if (TERMINAL) {
             b.setUpdateIntervalMillis(200);
         } else {
-            b.setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(15_000).setMaxRenderedLength(160)
-                    .setConsumer(new DelegatingProgressBarConsumer(log::info, 160));
+            b.setStyle(ProgressBarStyle.ASCII).setUpdateIntervalMillis(15_000)
+                    .setConsumer(new DelegatingProgressBarConsumer(this::logLine, LOG_WIDTH));
         }
         this.bar = b.build();
     }
@@ -74,7 +79,17 @@ public final class ProgressBar implements AutoCloseable {
 
     @Override
     public void close() {
+        closing = true;
         bar.close();
+    }
+
+    private synchronized void logLine(String line) {
+        String l = line.strip();
+        if (l.equals(logged) || done.get() == 0 && !closing) {
+            return;
+        }
+        logged = l;
+        log.info(l);
     }
 
     /** h:mm:ss or m:ss. */
