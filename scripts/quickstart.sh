@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job on a fresh machine: build, check the backend, run the paper net end to end, then generate an
 # ImageNet-shaped dataset (ImageNet itself cannot be shipped), prepare it the paper's way, train a width-reduced paper
-# net on it and evaluate it with the paper's 10 crops. About 4 minutes on 2 cores (build excluded).
+# net on it and evaluate it with the paper's 10 crops. About 3 minutes on 2 cores (build excluded).
 # Usage: scripts/quickstart.sh [OUT_DIR]        (default: runs/quickstart)
 set -euo pipefail
 ROOT="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"

@@ -50,7 +50,7 @@ public final class ProgressBar implements AutoCloseable {
     /** Extra text shown after the rate, e.g. a smoothed loss (asked for as the bar advances). */
     public ProgressBar extra(Supplier<String> text) {
         this.extra = text;
-        bar.setExtraMessage(text.get());
+        bar.setExtraMessage(" " + text.get());
         return this;
     }
 
@@ -59,7 +59,7 @@ public final class ProgressBar implements AutoCloseable {
         bar.stepBy(n);
         Supplier<String> e = extra;
         if (e != null) {
-            bar.setExtraMessage(e.get());
+            bar.setExtraMessage(" " + e.get()); // the library puts it right after the rate
         }
     }
 
