@@ -45,7 +45,8 @@ class ExportWeightsCommand implements Callable<Integer> {
             throw new IllegalArgumentException("give --checkpoint or --run, not both");
         }
         if (checkpoint != null || run != null) {
-            ModelFiles.Loaded loaded = model.loadCheckpoint(run != null ? org.alexnet4j.train.RunDirectory.open(run).bestCheckpoint()
+            ModelFiles.Loaded loaded = model.loadCheckpoint(run != null
+                    ? org.alexnet4j.train.RunDirectory.open(run).bestCheckpoint()
                     : checkpoint);
             net = loaded.net();
             graph = loaded.graph();

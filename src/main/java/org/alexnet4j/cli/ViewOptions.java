@@ -24,7 +24,7 @@ class ViewOptions {
         return crops.equals("ten");
     }
 
-    /** The net's input ({@link Preprocessing#input}) with --normalize; {@code data}: the statistics at hand, or null. */
+    /** The net's input ({@link Preprocessing#input}) with --normalize; {@code data}: the statistics at hand or null. */
     Preprocessing.Input input(WeightsSource source, AlexNet net, DatasetStats data, int size) throws IOException {
         return source.input(net, normalize, data, false, size);
     }

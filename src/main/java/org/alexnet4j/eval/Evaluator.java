@@ -75,13 +75,14 @@ public final class Evaluator {
         long[] total = any.perClassTotal();
         for (int c = 0; c < wnids.size(); c++) {
             sb.append(c).append(',').append(wnids.get(c)).append(",\"")
-                    .append(org.alexnet4j.data.ImageNetMeta.get().name(wnids.get(c)).replace("\"", "'")).append("\",").append(total[c]);
+                    .append(org.alexnet4j.data.ImageNetMeta.get().name(wnids.get(c)).replace("\"", "'"))
+                    .append("\",").append(total[c]);
             for (TopK k : new TopK[]{center, ten}) {
                 if (k == null || total[c] == 0) {
                     sb.append(",,");
                 } else {
-                    sb.append(String.format(java.util.Locale.ROOT, ",%.4f,%.4f", k.perClassTop1()[c] / (double) total[c],
-                            k.perClassTop5()[c] / (double) total[c]));
+                    sb.append(String.format(java.util.Locale.ROOT, ",%.4f,%.4f",
+                            k.perClassTop1()[c] / (double) total[c], k.perClassTop5()[c] / (double) total[c]));
                 }
             }
             sb.append('\n');

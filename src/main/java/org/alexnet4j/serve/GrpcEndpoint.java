@@ -126,14 +126,11 @@ public final class GrpcEndpoint implements AutoCloseable {
         public void modelMetadata(ModelMetadataRequest r, StreamObserver<ModelMetadataResponse> out) {
             try {
                 ServedModel m = service.model(r.getName(), r.getVersion());
-                int s = m.net().inputSize();
-                out.onNext(ModelMetadataResponse.newBuilder().setName(m.name()).addVersions(m.version())
-                        .setPlatform("alexnet4j")
-                        .addInputs(meta(ServedModel.INPUT, Tensor.FP32, -1, 3, s, s))
-                        .addInputs(meta(ServedModel.IMAGE, Tensor.BYTES, -1))
-                        .addOutputs(meta(ServedModel.LOGITS, Tensor.FP32, -1, m.classes()))
-                        .addOutputs(meta(ServedModel.PROBABILITIES, Tensor.FP32, -1, m.classes()))
-                        .addOutputs(meta(ServedModel.TOP_K, Tensor.BYTES, -1, m.top())).build());
+                ModelMetadataResponse.Builder b = ModelMetadataResponse.newBuilder().setName(m.name())
+                        .addVersions(m.version()).setPlatform("alexnet4j");
+                m.inputs().forEach(t -> b.addInputs(meta(t)));
+                m.outputs().forEach(t -> b.addOutputs(meta(t)));
+                out.onNext(b.build());
                 out.onCompleted();
             } catch (ServeException e) {
                 out.onError(status(e).asRuntimeException());
@@ -170,10 +167,10 @@ public final class GrpcEndpoint implements AutoCloseable {
         out.onError(status(e).asRuntimeException());
     }
 
-    private static ModelMetadataResponse.TensorMetadata meta(String name, String type, long... shape) {
+    private static ModelMetadataResponse.TensorMetadata meta(ServedModel.TensorSpec spec) {
         ModelMetadataResponse.TensorMetadata.Builder b = ModelMetadataResponse.TensorMetadata.newBuilder()
-                .setName(name).setDatatype(type);
-        for (long d : shape) {
+                .setName(spec.name()).setDatatype(spec.datatype());
+        for (long d : spec.shape()) {
             b.addShape(d);
         }
         return b.build();

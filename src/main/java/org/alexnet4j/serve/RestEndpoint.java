@@ -184,14 +184,10 @@ public final class RestEndpoint implements AutoCloseable {
         o.put("name", m.name());
         o.putArray("versions").add(m.version());
         o.put("platform", "alexnet4j");
-        int s = m.net().inputSize();
         ArrayNode in = o.putArray("inputs");
-        tensor(in, ServedModel.INPUT, Tensor.FP32, -1, 3, s, s);
-        tensor(in, ServedModel.IMAGE, Tensor.BYTES, -1);
+        m.inputs().forEach(t -> tensor(in, t));
         ArrayNode out = o.putArray("outputs");
-        tensor(out, ServedModel.LOGITS, Tensor.FP32, -1, m.classes());
-        tensor(out, ServedModel.PROBABILITIES, Tensor.FP32, -1, m.classes());
-        tensor(out, ServedModel.TOP_K, Tensor.BYTES, -1, m.top());
+        m.outputs().forEach(t -> tensor(out, t));
         ObjectNode p = o.putObject("parameters");
         p.put("variant", m.net().variant().id());
         p.put("engine", m.engineName());
@@ -199,12 +195,12 @@ public final class RestEndpoint implements AutoCloseable {
         return o;
     }
 
-    private static void tensor(ArrayNode list, String name, String type, long... shape) {
+    private static void tensor(ArrayNode list, ServedModel.TensorSpec spec) {
         ObjectNode t = list.addObject();
-        t.put("name", name);
-        t.put("datatype", type);
+        t.put("name", spec.name());
+        t.put("datatype", spec.datatype());
         ArrayNode sh = t.putArray("shape");
-        for (long d : shape) {
+        for (long d : spec.shape()) {
             sh.add(d);
         }
     }

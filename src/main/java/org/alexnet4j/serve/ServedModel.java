@@ -219,6 +219,22 @@ public final class ServedModel implements AutoCloseable {
         return 3 * net.inputSize() * net.inputSize();
     }
 
+    /** A tensor the model takes or gives: name, datatype and shape (-1: any batch). */
+    public record TensorSpec(String name, String datatype, long... shape) {
+    }
+
+    /** The inputs it takes, as its metadata (REST and gRPC) lists them. */
+    public List<TensorSpec> inputs() {
+        int s = net.inputSize();
+        return List.of(new TensorSpec(INPUT, Tensor.FP32, -1, 3, s, s), new TensorSpec(IMAGE, Tensor.BYTES, -1));
+    }
+
+    /** The outputs it gives. */
+    public List<TensorSpec> outputs() {
+        return List.of(new TensorSpec(LOGITS, Tensor.FP32, -1, classes()),
+                new TensorSpec(PROBABILITIES, Tensor.FP32, -1, classes()), new TensorSpec(TOP_K, Tensor.BYTES, -1, top()));
+    }
+
     public int classes() {
         return net.numClasses();
     }
