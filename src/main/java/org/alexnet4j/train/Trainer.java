@@ -20,6 +20,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -194,7 +195,6 @@ public final class Trainer {
                     .l2(cfg.weightDecay));
             FineTuning.apply(conf, net, cfg);
             graph = new ComputationGraph(conf);
-            runDir.writePreprocessing(net, cfg.normalize, train.stats());
             graph.init();
             if (cfg.init == Init.HE) {
                 heInit(graph, cfg.seed);
@@ -217,9 +217,14 @@ public final class Trainer {
                         + data + " has " + train.wnids().size());
             }
             runDir.keepMetricsUpTo(state.epoch);
+            if (!Files.exists(runDir.classes())) { // a run from before runs kept their classes
+                org.alexnet4j.data.ClassList.write(runDir.classes(), train.wnids());
+            }
             log.info("resuming {} at epoch {} batch {} (iteration {}), lr {}", runDir, state.epoch + 1,
                     state.batchInEpoch, state.iteration, state.schedule.lr);
         }
+        // what the input goes through, stored once (a run from before runs kept it gains it when resumed)
+        runDir.writePreprocessing(net, cfg.normalize, train.stats());
         Backend.applyCacheMode(graph, cfg.cacheMode.dl4j());
         int crop = net.inputSize();
         Preset trainPreset = Recipe.trainPreset(cfg, train.stats(), stats, crop, train.imageSize());

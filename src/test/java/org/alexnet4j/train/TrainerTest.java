@@ -63,7 +63,14 @@ class TrainerTest {
         Trainer.Result rb1 = Trainer.start(small(), tiny(), b, () -> calls.incrementAndGet() >= 4); // Ctrl-C at it. 4
         assertThat(rb1.iterations()).isEqualTo(4);
         assertThat(rb1.stopReason()).contains("interrupted");
+        // as a run from before runs kept their preprocessing: the resumed run writes it
+        try (var files = Files.walk(b.resolve(RunDirectory.PREPROCESSING))) {
+            for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
         Trainer.Result rb2 = Trainer.resume(b, null, () -> false);
+        assertThat(b.resolve(RunDirectory.PREPROCESSING).resolve(RunDirectory.PREPROCESSING_FILE)).exists();
         assertThat(rb2.iterations()).isEqualTo(6);
         assertThat(params(b)).isEqualTo(params(a)); // momentum, data position, dropout masks all restored
         assertThat(Files.readAllLines(b.resolve(RunDirectory.METRICS))).hasSize(3); // header + 2 epochs
