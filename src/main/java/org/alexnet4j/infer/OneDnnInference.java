@@ -60,6 +60,8 @@ public final class OneDnnInference implements AutoCloseable {
     private final dnnl_stream stream = new dnnl_stream();
     /** The primitives in execution order, with their arguments. */
     private final List<Step> steps = new ArrayList<>();
+    /** Steps up to fc8's output: the softmax after them is left out when only the logits are asked for. */
+    private int logitSteps;
     /** Everything native this engine owns, released by {@link #close()}. */
     private final List<Pointer> owned = new ArrayList<>();
     /** The primitives' scratchpads, so that {@link #output} may run in any thread (see {@link Dnnl.Scratchpad}). */
@@ -157,6 +159,7 @@ public final class OneDnnInference implements AutoCloseable {
                 cur = innerProduct(cur, l, weights, wDims, i < 2);
             }
             logits = cur.buffer();
+            logitSteps = steps.size();
             Mem probs = softmax(cur);
             probabilities = probs.buffer();
             scratchpad.allocate();
@@ -200,7 +203,7 @@ public final class OneDnnInference implements AutoCloseable {
         INDArray in = x.dataType() == DataType.FLOAT && x.ordering() == 'c' && !x.isView() ? x
                 : x.castTo(DataType.FLOAT).dup('c');
         check(dnnl_memory_set_data_handle(input, in.data().addressPointer()), "input");
-        for (Step st : steps) {
+        for (Step st : logits ? steps.subList(0, logitSteps) : steps) {
             check(dnnl_primitive_execute(st.primitive(), stream, st.count(), st.args()), "execute");
         }
         check(dnnl_stream_wait(stream), "wait");

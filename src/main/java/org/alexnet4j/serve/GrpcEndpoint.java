@@ -186,11 +186,7 @@ public final class GrpcEndpoint implements AutoCloseable {
         for (int i = 0; i < r.getInputsCount(); i++) {
             ModelInferRequest.InferInputTensor t = r.getInputs(i);
             long[] shape = t.getShapeList().stream().mapToLong(Long::longValue).toArray();
-            if (!Tensor.FP32.equals(t.getDatatype()) && !Tensor.BYTES.equals(t.getDatatype())) {
-                throw InferenceService.invalid("input '" + t.getName() + "': datatype " + t.getDatatype()
-                        + " is not served (FP32 for '" + ServedModel.INPUT + "', BYTES for '" + ServedModel.IMAGE
-                        + "')");
-            }
+            InferenceService.checkDatatype(t.getName(), t.getDatatype());
             boolean fp32 = Tensor.FP32.equals(t.getDatatype());
             if (raw) {
                 ByteBuffer b = r.getRawInputContents(i).asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);

@@ -246,6 +246,14 @@ public final class InferenceService implements AutoCloseable {
         return s;
     }
 
+    /** Refuses an input whose datatype no input of a served model has (before its contents are read). */
+    static void checkDatatype(String input, String datatype) {
+        if (!Tensor.FP32.equals(datatype) && !Tensor.BYTES.equals(datatype)) {
+            throw invalid("input '" + input + "': datatype " + datatype + " is not served (FP32 for '"
+                    + ServedModel.INPUT + "', BYTES for '" + ServedModel.IMAGE + "')");
+        }
+    }
+
     static ServeException invalid(String message) {
         return new ServeException(ServeException.Status.INVALID, message);
     }

@@ -115,10 +115,7 @@ public final class V2Json {
             throw InferenceService.invalid("input '" + name + "': shape " + shapeNode + " is not a tensor shape");
         }
         JsonNode size = i.path("parameters").get("binary_data_size");
-        if (!Tensor.FP32.equals(type) && !Tensor.BYTES.equals(type)) {
-            throw InferenceService.invalid("input '" + name + "': datatype " + type + " is not served (FP32 for '"
-                    + ServedModel.INPUT + "', BYTES for '" + ServedModel.IMAGE + "')");
-        }
+        InferenceService.checkDatatype(name, type);
         if (size != null) {
             long n = size.asLong(-1);
             if (n < 0 || n > binary.remaining()) {
