@@ -44,9 +44,14 @@ class WeightsSource {
         return WeightFiles.load(weights, model.build());
     }
 
-    /** What the net trained with, when it comes from a run; else null. */
+    private Preprocessing.Trained trained;
+
+    /** What the net trained with, when it comes from a run (read once: features asks for every split); else null. */
     Preprocessing.Trained trained() throws IOException {
-        return run == null ? null : RunDirectory.open(run).trained();
+        if (run != null && trained == null) {
+            trained = RunDirectory.open(run).trained();
+        }
+        return trained;
     }
 
     /**

@@ -274,12 +274,7 @@ public final class OneDnnInference implements AutoCloseable {
             view = desc(new long[]{(long) batch * groups, channels / groups, spatial, spatial}, tag);
         }
         Mem viewIn = alias(in, view);
-        dnnl_lrn_desc_t ld = new dnnl_lrn_desc_t();
-        owned.add(ld);
-        check(dnnl_lrn_forward_desc_init(ld, dnnl_forward_inference, dnnl_lrn_across_channels, view,
-                (long) AlexNet.LRN_N, (float) (net.lrnAlpha() * AlexNet.LRN_N), (float) AlexNet.LRN_BETA,
-                (float) net.lrnK()), "lrn");
-        dnnl_primitive_desc pd = primitiveDesc(ld, null, "lrn");
+        dnnl_primitive_desc pd = lrnDesc(view);
         if (groups == 1 && implementation(pd).contains("ref")) {
             // no fast LRN for the layout the convolution chose (seen: the caffe net at width 0.25 after conv2)
             return towerLrnInNchw(src, channels, spatial, 1);
@@ -312,12 +307,7 @@ public final class OneDnnInference implements AutoCloseable {
             in.buffer().zero();
             copy(towersNchw, alias(in, submemory(in.desc(), towers)));
         }
-        dnnl_lrn_desc_t ld = new dnnl_lrn_desc_t();
-        owned.add(ld);
-        check(dnnl_lrn_forward_desc_init(ld, dnnl_forward_inference, dnnl_lrn_across_channels, in.desc(),
-                (long) AlexNet.LRN_N, (float) (net.lrnAlpha() * AlexNet.LRN_N), (float) AlexNet.LRN_BETA,
-                (float) net.lrnK()), "lrn");
-        dnnl_primitive_desc pd = primitiveDesc(ld, null, "lrn");
+        dnnl_primitive_desc pd = lrnDesc(in.desc());
         Mem dst = allocate(query(pd, dnnl_query_dst_md));
         step(pd, "lrn", DNNL_ARG_SRC, in, DNNL_ARG_DST, dst);
         Mem out = dst;
@@ -326,6 +316,16 @@ public final class OneDnnInference implements AutoCloseable {
             copy(alias(dst, submemory(dst.desc(), towers)), out);
         }
         return alias(out, desc(new long[]{batch, channels, spatial, spatial}, dnnl_nchw));
+    }
+
+    /** The net's LRN (its constants, across channels) on memory laid out as {@code src}. */
+    private dnnl_primitive_desc lrnDesc(dnnl_memory_desc_t src) {
+        dnnl_lrn_desc_t ld = new dnnl_lrn_desc_t();
+        owned.add(ld);
+        check(dnnl_lrn_forward_desc_init(ld, dnnl_forward_inference, dnnl_lrn_across_channels, src,
+                (long) AlexNet.LRN_N, (float) (net.lrnAlpha() * AlexNet.LRN_N), (float) AlexNet.LRN_BETA,
+                (float) net.lrnK()), "lrn");
+        return primitiveDesc(ld, null, "lrn");
     }
 
     /** The part {@code dims} (from the origin) of memory laid out as {@code parent}. */
@@ -477,10 +477,7 @@ public final class OneDnnInference implements AutoCloseable {
             return src;
         }
         Mem dst = allocate(md);
-        dnnl_primitive_desc pd = new dnnl_primitive_desc();
-        check(dnnl_reorder_primitive_desc_create(pd, src.desc(), engine, md, engine, scratchpad.attr()), "reorder");
-        owned.add(pd);
-        step(pd, "reorder", DNNL_ARG_FROM, src, DNNL_ARG_TO, dst);
+        copy(src, dst);
         return dst;
     }
 

@@ -2,7 +2,6 @@ package org.alexnet4j.train;
 
 import org.alexnet4j.data.DatasetStats;
 import org.alexnet4j.data.ImageNetIterator;
-import org.alexnet4j.data.transforms.Normalization;
 import org.alexnet4j.data.transforms.PcaLighting;
 import org.alexnet4j.data.transforms.Preset;
 import org.alexnet4j.eval.Preprocessing;
@@ -61,12 +60,12 @@ public final class Recipe {
     }
 
     /**
-     * The training augmentation of the recipe: random crops, flips, PCA lighting ({@code lightingStats}: the training
-     * data's, or the published constants), the recipe's normalisation.
+     * The training augmentation of the recipe: random crops, flips, PCA lighting (with the training data's
+     * eigen-decomposition, else the published one), the recipe's normalisation.
      */
-    public static Preset trainPreset(TrainConfig cfg, DatasetStats trainStats, DatasetStats lightingStats, int crop,
-                                     int size) {
-        return Preset.train(crop, cfg.lighting > 0 ? PcaLighting.of(lightingStats, cfg.lighting) : null,
+    public static Preset trainPreset(TrainConfig cfg, DatasetStats trainStats, int crop, int size) {
+        DatasetStats lighting = trainStats != null ? trainStats : DatasetStats.published(size);
+        return Preset.train(crop, cfg.lighting > 0 ? PcaLighting.of(lighting, cfg.lighting) : null,
                 input(cfg, trainStats, crop, size).normalization());
     }
 

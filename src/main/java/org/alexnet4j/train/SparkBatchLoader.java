@@ -1,6 +1,5 @@
 package org.alexnet4j.train;
 
-import org.alexnet4j.data.DatasetStats;
 import org.alexnet4j.data.Datasets;
 import org.alexnet4j.data.ImageNetIterator;
 import org.alexnet4j.data.ImageSource;
@@ -61,8 +60,8 @@ final class SparkBatchLoader implements DataSetLoader {
             TrainConfig cfg = TrainConfig.fromJson(configJson);
             try {
                 ImageSource train = Datasets.open(Path.of(cfg.data), cfg.dataThreads(), "train").get("train");
-                return new ImageNetIterator(train, Recipe.trainPreset(cfg, train.stats(),
-                        DatasetStats.of(train), crop, train.imageSize()), Recipe.iteratorOptions(cfg, 1).withRecycle(false));
+                return new ImageNetIterator(train, Recipe.trainPreset(cfg, train.stats(), crop,
+                        train.imageSize()), Recipe.iteratorOptions(cfg, 1).withRecycle(false));
             } catch (IOException e) {
                 throw new UncheckedIOException("executor cannot open the training data " + cfg.data + " (it must "
                         + "be at the same path on every machine)", e);

@@ -367,8 +367,8 @@ public class TrainConfig {
         check(averagingFrequency >= 1, "--averaging-frequency must be at least 1");
         check(prefetch >= 0, "--prefetch must be >= 0");
         check(sparkWorkers >= 0, "--spark-workers must be >= 0");
-        check(spark == null || parallelMode == DataParallel.Mode.AVERAGING, "--spark trains with parameter averaging: gradient "
-                + "sharing on Spark (SharedTrainingMaster) runs without learning on this stack (docs/stack.md)");
+        check(spark == null || parallelMode == DataParallel.Mode.AVERAGING, "--spark trains with parameter averaging: "
+                + "gradient sharing on Spark (SharedTrainingMaster) runs without learning on this stack (docs/stack.md)");
         check(spark == null || devices == 1, "--spark and --devices N > 1 do not combine: on Spark, workers are "
                 + "Spark tasks (--spark-workers)");
         boolean own = engine.ownEngine();

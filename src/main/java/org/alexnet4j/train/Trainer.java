@@ -1,10 +1,8 @@
 package org.alexnet4j.train;
 
-import org.alexnet4j.data.DatasetStats;
 import org.alexnet4j.data.Datasets;
 import org.alexnet4j.data.ImageNetIterator;
 import org.alexnet4j.data.ImageSource;
-import org.alexnet4j.data.transforms.Normalization;
 import org.alexnet4j.data.transforms.Preset;
 import org.alexnet4j.eval.Evaluator;
 import org.alexnet4j.eval.TopK;
@@ -182,7 +180,6 @@ public final class Trainer {
         Map<String, ImageSource> splits = Datasets.open(data, threads, "train", "val");
         ImageSource train = splits.get("train");
         ImageSource val = splits.get("val");
-        DatasetStats stats = DatasetStats.of(train); // PCA lighting's: the published constants without a cache
         if (train.stats() == null) {
             log.info("no training statistics with {} (not a prepared cache): using the published ImageNet mean/std "
                     + "and PCA constants", data);
@@ -227,7 +224,7 @@ public final class Trainer {
         runDir.writePreprocessing(net, cfg.normalize, train.stats());
         Backend.applyCacheMode(graph, cfg.cacheMode.dl4j());
         int crop = net.inputSize();
-        Preset trainPreset = Recipe.trainPreset(cfg, train.stats(), stats, crop, train.imageSize());
+        Preset trainPreset = Recipe.trainPreset(cfg, train.stats(), crop, train.imageSize());
         Preset valPreset = Recipe.validationPreset(cfg, train.stats(), crop, train.imageSize());
         log.info("training {} ({} parameters, {} classes) on {}: {} train / {} val images, batch {}, {}", net.variant(),
                 net.parameterCount(), net.numClasses(), data, train.size(), val.size(), cfg.batch, trainPreset);

@@ -9,7 +9,6 @@ import org.slf4j.LoggerFactory;
 import java.text.DecimalFormat;
 import java.text.DecimalFormatSymbols;
 import java.util.Locale;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 
 /**
@@ -25,8 +24,6 @@ public final class ProgressBar implements AutoCloseable {
             && !"false".equals(System.getProperty("alexnet4j.progress"));
 
     private final me.tongfei.progressbar.ProgressBar bar;
-    private final long start = System.nanoTime();
-    private final AtomicLong done = new AtomicLong();
     private volatile Supplier<String> extra;
     /** The last line logged (the library renders the final state twice; a line with nothing done is noise). */
     private String logged;
@@ -55,7 +52,6 @@ public final class ProgressBar implements AutoCloseable {
     }
 
     public void step(long n) {
-        done.addAndGet(n);
         bar.stepBy(n);
         Supplier<String> e = extra;
         if (e != null) {
@@ -64,17 +60,17 @@ public final class ProgressBar implements AutoCloseable {
     }
 
     public long done() {
-        return done.get();
+        return bar.getCurrent();
     }
 
     /** Items per second so far. */
     public double rate() {
         double s = seconds();
-        return s > 0 ? done.get() / s : 0;
+        return s > 0 ? done() / s : 0;
     }
 
     public double seconds() {
-        return (System.nanoTime() - start) / 1e9;
+        return bar.getTotalElapsed().toNanos() / 1e9;
     }
 
     @Override
@@ -85,7 +81,8 @@ public final class ProgressBar implements AutoCloseable {
 
     private synchronized void logLine(String line) {
         String l = line.strip();
-        if (l.equals(logged) || done.get() == 0 && !closing) {
+        me.tongfei.progressbar.ProgressBar b = bar; // null while the library draws its first line in build()
+        if (l.equals(logged) || (b == null || b.getCurrent() == 0) && !closing) {
             return;
         }
         logged = l;
