@@ -54,8 +54,14 @@ import static org.bytedeco.dnnl.global.dnnl.*;
  * CPU backend only ({@link HostMemory#direct()}).
  */
 public final class OneDnnInference implements AutoCloseable {
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(OneDnnInference.class);
     private final AlexNet net;
     private final int batch;
+    private final CpuPrecision precision;
+    /** The activation ranges int8 quantises with (null for fp32 and bf16). */
+    private final Calibration calibration;
+    /** Each parameter layer's input as the engine holds it (fp32 only: what {@link #inputRanges} reads). */
+    private final Map<String, Mem> layerInputs = new java.util.LinkedHashMap<>();
     private final dnnl_engine engine = new dnnl_engine();
     private final dnnl_stream stream = new dnnl_stream();
     /** The primitives in execution order, with their arguments. */
@@ -77,6 +83,16 @@ public final class OneDnnInference implements AutoCloseable {
 
     /** A memory object, the buffer behind it and its descriptor. */
     private record Mem(dnnl_memory memory, FloatPointer buffer, dnnl_memory_desc_t desc) {
+        int type() {
+            return desc.data_type();
+        }
+    }
+
+    /**
+     * Activations on their way between layers: the memory, and for u8/s8 data the scale that maps real values to its
+     * integers ({@code q = round(x * scale)}); 1 for floating-point data.
+     */
+    private record Act(Mem mem, float scale) {
     }
 
     /** Why {@code net} cannot run on this engine, or null when it can. */
@@ -99,16 +115,53 @@ public final class OneDnnInference implements AutoCloseable {
         return Dnnl.ERROR;
     }
 
-    /** Compiles {@code net} with the parameters of {@code graph} for batches of {@code batch} examples. */
+    /**
+     * {@code asked} where this CPU runs it on oneDNN's fast kernels, else what it falls back to, with a log line:
+     * bf16 needs AVX-512 (natively AVX512_BF16 or AMX; on plain AVX-512 oneDNN emulates its products, still faster than
+     * fp32), else fp32; int8 runs everywhere oneDNN does (fastest with VNNI's 8-bit dot products).
+     */
+    public static CpuPrecision available(CpuPrecision asked) {
+        String isa = Dnnl.isaName();
+        if (asked == CpuPrecision.BF16 && !Dnnl.has(dnnl_cpu_isa_avx512_core)) {
+            log.warn("bf16 needs AVX-512 (oneDNN dispatches to {} here): computing in fp32", isa);
+            return CpuPrecision.FP32;
+        }
+        if (asked == CpuPrecision.BF16 && !Dnnl.has(dnnl_cpu_isa_avx512_core_bf16)) {
+            log.info("bf16 on {}: no AVX512_BF16, oneDNN emulates bf16 products (less gain than on CPUs with it)",
+                    isa);
+        }
+        if (asked == CpuPrecision.INT8 && !Dnnl.has(dnnl_cpu_isa_avx512_core_vnni)
+                && !Dnnl.has(dnnl_cpu_isa_avx2_vnni)) {
+            log.info("int8 on {}: no VNNI, less gain than on CPUs with its 8-bit dot products", isa);
+        }
+        return asked;
+    }
+
+    /** Compiles {@code net} with the parameters of {@code graph} for batches of {@code batch} examples, in fp32. */
     public static OneDnnInference compile(AlexNet net, ComputationGraph graph, int batch) {
         return new OneDnnInference(net, TorchLayout.export(graph, net), batch);
+    }
+
+    /**
+     * Compiles {@code net} with the parameters of {@code graph} for batches of {@code batch} examples in {@code
+     * precision}; int8 quantises activations with {@code calibration}'s ranges (required for int8, else ignored).
+     */
+    public static OneDnnInference compile(AlexNet net, ComputationGraph graph, int batch, CpuPrecision precision,
+                                          Calibration calibration) {
+        return new OneDnnInference(net, TorchLayout.export(graph, net), batch, precision, calibration);
+    }
+
+    /** {@link #OneDnnInference(AlexNet, Map, int, CpuPrecision, Calibration)} in fp32. */
+    public OneDnnInference(AlexNet net, Map<String, NpyArray> weights, int batch) {
+        this(net, weights, batch, CpuPrecision.FP32, null);
     }
 
     /**
      * Compiles {@code net} with weights in PyTorch layout ({@link TorchLayout}: {@code conv1.weight} ... {@code
      * fc8.bias}) for batches of {@code batch} examples.
      */
-    public OneDnnInference(AlexNet net, Map<String, NpyArray> weights, int batch) {
+    public OneDnnInference(AlexNet net, Map<String, NpyArray> weights, int batch, CpuPrecision precision,
+                           Calibration calibration) {
         String why = unsupported(net);
         if (why != null) {
             throw new IllegalArgumentException("the oneDNN engine cannot run this net: " + why);
@@ -117,8 +170,19 @@ public final class OneDnnInference implements AutoCloseable {
             throw new IllegalArgumentException("batch must be >= 1, got " + batch);
         }
         TorchLayout.validate(net, weights);
+        precision = available(precision);
+        if (precision == CpuPrecision.INT8) {
+            if (calibration == null) {
+                throw new IllegalArgumentException("int8 inference needs the ranges of the activations, measured on "
+                        + "real images: run `alexnet4j calibrate` (it writes a calibration file beside the weights) "
+                        + "or add --calibrate CACHE (a prepared cache) to this command");
+            }
+            calibration.checkCovers(net);
+        }
         this.net = net;
         this.batch = batch;
+        this.precision = precision;
+        this.calibration = precision == CpuPrecision.INT8 ? calibration : null;
         check(dnnl_engine_create(engine, dnnl_cpu, 0), "engine");
         check(dnnl_stream_create(stream, engine, dnnl_stream_default_flags), "stream");
         scratchpad = new Dnnl.Scratchpad(engine);
@@ -128,39 +192,44 @@ public final class OneDnnInference implements AutoCloseable {
             input = new dnnl_memory();
             check(dnnl_memory_create(input, inMd, engine, (Pointer) null), "input memory");
             owned.add(input);
-            Mem cur = new Mem(input, null, inMd);
+            Act cur = new Act(new Mem(input, null, inMd), 1f);
             int channels = 3;
             int spatial = s;
             boolean first = true;
+            List<ParamLayer> params = net.paramLayers();
+            int index = 0;
             for (NetSpec.ConvBlock block : net.convBlocks()) {
                 ParamLayer l = block.layer();
                 int k = l.kernel(), stride = block.stride(), pad = block.pad();
                 int padR = pad + (first ? net.inputOverhang() : 0);
                 int out = (spatial + pad + padR - k) / stride + 1;
-                cur = conv(cur, first, l, weights, channels, out, stride, pad, padR);
+                // int8: LRN runs in fp32, so a convolution before it writes floats; else the next layer's integers
+                ParamLayer next = block.lrnGroups() > 0 ? null : params.get(index + 1);
+                cur = conv(cur, first, l, weights, channels, out, stride, pad, padR, next);
                 channels = l.outChannels();
                 spatial = out;
                 if (block.lrnGroups() > 0) {
-                    cur = lrn(cur, channels, spatial, block.lrnGroups());
+                    cur = new Act(lrn(cur.mem(), channels, spatial, block.lrnGroups()), 1f);
                 }
                 if (block.pool()) {
                     int w = net.poolWindow(), e = block.poolPadding();
                     int pooled = (spatial + e - w) / 2 + 1;
-                    cur = pool(cur, channels, pooled, w, e);
+                    cur = new Act(pool(cur.mem(), channels, pooled, w, e), cur.scale()); // max keeps the scale
                     spatial = pooled;
                 }
                 first = false;
+                index++;
             }
-            List<ParamLayer> fcs = net.paramLayers().subList(5, 8);
+            List<ParamLayer> fcs = params.subList(5, 8);
             for (int i = 0; i < fcs.size(); i++) {
                 ParamLayer l = fcs.get(i);
                 long[] wDims = i == 0 ? new long[]{l.outChannels(), channels, spatial, spatial}
                         : new long[]{l.outChannels(), l.inPerGroup()};
-                cur = innerProduct(cur, l, weights, wDims, i < 2);
+                cur = innerProduct(cur, l, weights, wDims, i < 2, i < 2 ? fcs.get(i + 1) : null);
             }
-            logits = cur.buffer();
+            logits = cur.mem().buffer();
             logitSteps = steps.size();
-            Mem probs = softmax(cur);
+            Mem probs = softmax(cur.mem());
             probabilities = probs.buffer();
             scratchpad.allocate();
         } catch (RuntimeException | Error e) {
@@ -177,6 +246,40 @@ public final class OneDnnInference implements AutoCloseable {
     /** The net it computes. */
     public AlexNet net() {
         return net;
+    }
+
+    /** The arithmetic it computes in. */
+    public CpuPrecision precision() {
+        return precision;
+    }
+
+    /**
+     * Runs {@code x} (as {@link #output}) and gives the largest |value| of each parameter layer's input ({@code
+     * conv1}: the image; {@code fc6}: pool5's output ...): what {@link Calibration} measures. fp32 engines only.
+     */
+    public synchronized Map<String, Float> inputRanges(INDArray x) {
+        if (precision != CpuPrecision.FP32) {
+            throw new IllegalStateException("activation ranges are measured on the fp32 engine, not " + precision);
+        }
+        run(x, true);
+        Map<String, Float> ranges = new java.util.LinkedHashMap<>();
+        for (Map.Entry<String, Mem> e : layerInputs.entrySet()) {
+            Mem m = e.getValue();
+            float max;
+            if (m.buffer() == null) { // the caller's input itself
+                max = x.amaxNumber().floatValue();
+            } else {
+                int n = (int) (dnnl_memory_desc_get_size(m.desc()) / 4);
+                float[] v = new float[n];
+                m.buffer().position(0).get(v, 0, n);
+                max = 0;
+                for (float f : v) {
+                    max = Math.max(max, Math.abs(f));
+                }
+            }
+            ranges.put(e.getKey(), max);
+        }
+        return ranges;
     }
 
     /**
@@ -213,41 +316,146 @@ public final class OneDnnInference implements AutoCloseable {
         return p;
     }
 
-    private Mem conv(Mem src, boolean first, ParamLayer l, Map<String, NpyArray> weights, int inChannels, int out,
-                     int stride, int pad, int padR) {
+    /**
+     * A convolution with its ReLU: in the engine's precision, its input converted (and for int8 quantised with this
+     * layer's calibrated scale) where it arrives in another type; its output as floats, or for int8 with {@code next}
+     * given, as u8 on {@code next}'s input scale.
+     */
+    private Act conv(Act src, boolean first, ParamLayer l, Map<String, NpyArray> weights, int inChannels, int out,
+                     int stride, int pad, int padR, ParamLayer next) {
         int g = l.groups(), oc = l.outChannels(), k = l.kernel();
-        long[] srcDims = {batch, inChannels, dims(src.desc())[2], dims(src.desc())[3]};
+        long[] srcDims = {batch, inChannels, dims(src.mem().desc())[2], dims(src.mem().desc())[3]};
         long[] wDims = g == 1 ? new long[]{oc, inChannels, k, k} : new long[]{g, oc / g, inChannels / g, k, k};
-        boolean chooseSrc = first;
-        dnnl_primitive_desc pd = convDesc(chooseSrc ? desc(srcDims, dnnl_format_tag_any) : src.desc(), wDims, oc, out,
-                activationTag(oc), stride, pad, padR, l.name());
-        if (!first && implementation(pd).startsWith("ref")) {
-            // no fast kernel for the previous layer's layout here (seen: width 0.25, conv2's towers of 12 channels on
-            // a plain NCHW input: oneDNN's reference convolution, 7 s a batch of 64): the convolution chooses its
-            // input and output layouts, and the input is reordered into it
-            pd = convDesc(desc(srcDims, dnnl_format_tag_any), wDims, oc, out, dnnl_format_tag_any, stride, pad, padR,
-                    l.name());
+        int srcType = srcType(first);
+        float srcScale = inputScale(l, src, srcType);
+        Out o = out(next, oc, true);
+        String key = TorchLayout.key(net, l);
+        float[] wScales = weightScales(weights.get(key + ".weight").data(), oc);
+        float[] outScales = outputScales(wScales, srcScale, o.scale());
+        boolean chooseSrc = first || src.mem().type() != srcType;
+        dnnl_primitive_desc pd = convDesc(chooseSrc ? desc(srcDims, dnnl_format_tag_any, srcType)
+                : src.mem().desc(), wDims, oc, out, o.tag(), o.type(), stride, pad, padR, l.name(), outScales);
+        if (implementation(pd).startsWith("ref")) {
+            // no fast kernel for the previous layer's layout or the blocked output here (seen: width 0.25, conv2's
+            // towers of 12 channels on a plain NCHW input: oneDNN's reference convolution, 7 s a batch of 64; bf16
+            // towers of 32 channels into 16-channel blocks): the convolution chooses its input and output layouts,
+            // and the input is reordered into it
+            pd = convDesc(desc(srcDims, dnnl_format_tag_any, srcType), wDims, oc, out, dnnl_format_tag_any, o.type(),
+                    stride, pad, padR, l.name(), outScales);
             chooseSrc = true;
         }
-        Mem in = chooseSrc ? reorderInto(src, query(pd, dnnl_query_src_md)) : src;
-        String key = TorchLayout.key(net, l);
+        Mem in = chooseSrc ? reorderInto(src.mem(), query(pd, dnnl_query_src_md), srcScale / src.scale())
+                : src.mem();
+        if (precision == CpuPrecision.FP32) {
+            layerInputs.put(l.name(), in);
+        }
         Mem w = constant(weights.get(key + ".weight").data(), desc(wDims, g == 1 ? dnnl_oihw : dnnl_goihw),
-                query(pd, dnnl_query_weights_md));
-        Mem b = constant(weights.get(key + ".bias").data(), desc(new long[]{oc}, dnnl_x), null);
+                query(pd, dnnl_query_weights_md), wScales, g == 1 ? 1 : 3);
+        Mem b = constant(bias(weights.get(key + ".bias").data(), wScales, srcScale), desc(new long[]{oc}, dnnl_x),
+                null, null, 0);
         Mem dst = allocate(query(pd, dnnl_query_dst_md));
         step(pd, l.name(), DNNL_ARG_SRC, in, DNNL_ARG_WEIGHTS, w, DNNL_ARG_BIAS, b, DNNL_ARG_DST, dst);
-        return dst;
+        return new Act(dst, o.scale());
+    }
+
+    /** A layer's output: its data type, layout and (integers) scale. */
+    private record Out(int type, int tag, float scale) {
+    }
+
+    /**
+     * The output of a layer followed by {@code next} (null: by LRN, or the logits): fp32 in fp32; bf16 in bf16 (the
+     * logits fp32); in int8, u8 on {@code next}'s input scale, or fp32 before LRN and for the logits.
+     */
+    private Out out(ParamLayer next, int channels, boolean conv) {
+        int tag = conv ? activationTag(channels) : dnnl_format_tag_any;
+        return switch (precision) {
+            case FP32 -> new Out(dnnl_f32, tag, 1f);
+            case BF16 -> next == null && !conv ? new Out(dnnl_f32, dnnl_nc, 1f) : new Out(dnnl_bf16, tag, 1f);
+            // int8 kernels want channels last (a blocked f32 output had only the reference kernel): left to choose
+            case INT8 -> next == null ? new Out(dnnl_f32, conv ? dnnl_format_tag_any : dnnl_nc, 1f)
+                    : new Out(dnnl_u8, dnnl_format_tag_any, calibration.scale(next.name(), false));
+        };
+    }
+
+    /** The data type a layer reads: f32, bf16, or s8 for the (signed) image and u8 for the (rectified) rest. */
+    private int srcType(boolean first) {
+        return switch (precision) {
+            case FP32 -> dnnl_f32;
+            case BF16 -> dnnl_bf16;
+            case INT8 -> first ? dnnl_s8 : dnnl_u8;
+        };
+    }
+
+    /** int8: the scale of layer {@code l}'s input (the calibrated one; what the previous layer wrote with); else 1. */
+    private float inputScale(ParamLayer l, Act src, int srcType) {
+        if (precision != CpuPrecision.INT8) {
+            return 1f;
+        }
+        return src.mem().type() == srcType ? src.scale() : calibration.scale(l.name(), srcType == dnnl_s8);
+    }
+
+    /** int8: per output channel, 127 over the channel's largest |weight| (symmetric s8); else null. */
+    private float[] weightScales(float[] w, int outChannels) {
+        if (precision != CpuPrecision.INT8) {
+            return null;
+        }
+        int per = w.length / outChannels;
+        float[] scales = new float[outChannels];
+        for (int o = 0; o < outChannels; o++) {
+            float max = 0;
+            for (int i = o * per; i < (o + 1) * per; i++) {
+                max = Math.max(max, Math.abs(w[i]));
+            }
+            scales[o] = max > 0 ? 127f / max : 1f;
+        }
+        return scales;
+    }
+
+    /**
+     * int8: what turns a channel's int32 sum into the output ({@code dst = scale * (sum + bias)}): the output's scale
+     * over the input's times the channel's weight scale; else null.
+     */
+    private static float[] outputScales(float[] wScales, float srcScale, float dstScale) {
+        if (wScales == null) {
+            return null;
+        }
+        float[] s = new float[wScales.length];
+        for (int o = 0; o < s.length; o++) {
+            s[o] = dstScale / (srcScale * wScales[o]);
+        }
+        return s;
+    }
+
+    /** The bias as the int32 sums see it (times the input's and the channel's weight scale) in int8; else as given. */
+    private static float[] bias(float[] b, float[] wScales, float srcScale) {
+        if (wScales == null) {
+            return b;
+        }
+        float[] q = new float[b.length];
+        for (int o = 0; o < b.length; o++) {
+            q[o] = b[o] * srcScale * wScales[o];
+        }
+        return q;
     }
 
     private dnnl_primitive_desc convDesc(dnnl_memory_desc_t srcMd, long[] wDims, int oc, int out, int dstTag,
-                                         int stride, int pad, int padR, String name) {
+                                         int dstType, int stride, int pad, int padR, String name, float[] scales) {
         dnnl_convolution_desc_t cd = new dnnl_convolution_desc_t();
         owned.add(cd);
         check(dnnl_convolution_forward_desc_init(cd, dnnl_forward_inference, dnnl_convolution_direct, srcMd,
-                desc(wDims, dnnl_format_tag_any), desc(new long[]{oc}, dnnl_x),
-                desc(new long[]{batch, oc, out, out}, dstTag), new long[]{stride, stride},
+                desc(wDims, dnnl_format_tag_any, weightType()), desc(new long[]{oc}, dnnl_x),
+                desc(new long[]{batch, oc, out, out}, dstTag, dstType), new long[]{stride, stride},
                 new long[]{pad, pad}, new long[]{padR, padR}), name);
-        return primitiveDesc(cd, relu(), name);
+        return primitiveDesc(cd, attr(true, scales), name);
+    }
+
+    /** The weights' data type: f32, bf16 or s8. */
+    private int weightType() {
+        return switch (precision) {
+            case FP32 -> dnnl_f32;
+            case BF16 -> dnnl_bf16;
+            case INT8 -> dnnl_s8;
+        };
     }
 
     /** oneDNN's name of the implementation a primitive descriptor chose ("jit:avx512_common", "ref:any", ...). */
@@ -269,19 +477,20 @@ public final class OneDnnInference implements AutoCloseable {
         if (groups > 1) {
             tag = tagOf(src.desc(), channels, spatial, channels / groups);
             if (tag < 0) { // each tower's channels do not fill whole blocks
-                return towerLrnInNchw(src, channels, spatial, groups);
+                return towerLrnInNchw(src, channels, spatial, groups, src.type());
             }
-            view = desc(new long[]{(long) batch * groups, channels / groups, spatial, spatial}, tag);
+            view = desc(new long[]{(long) batch * groups, channels / groups, spatial, spatial}, tag, src.type());
         }
         Mem viewIn = alias(in, view);
         dnnl_primitive_desc pd = lrnDesc(view);
-        if (groups == 1 && implementation(pd).contains("ref")) {
-            // no fast LRN for the layout the convolution chose (seen: the caffe net at width 0.25 after conv2)
-            return towerLrnInNchw(src, channels, spatial, 1);
+        if (implementation(pd).contains("ref") && (groups == 1 || src.type() != dnnl_f32)) {
+            // no fast LRN for the layout the convolution chose (seen: the caffe net at width 0.25 after conv2), or
+            // for bf16 towers (width 0.25): in NCHW, in fp32 where bf16 has no fast kernel there either
+            return towerLrnInNchw(src, channels, spatial, groups, src.type());
         }
         Mem dst = allocate(query(pd, dnnl_query_dst_md));
         step(pd, "lrn", DNNL_ARG_SRC, viewIn, DNNL_ARG_DST, dst);
-        return groups > 1 ? alias(dst, desc(new long[]{batch, channels, spatial, spatial}, tag)) : dst;
+        return groups > 1 ? alias(dst, desc(new long[]{batch, channels, spatial, spatial}, tag, src.type())) : dst;
     }
 
     /**
@@ -294,28 +503,32 @@ public final class OneDnnInference implements AutoCloseable {
      * as they are oneDNN has only its reference LRN: 110 of 320 ms of a width-0.25 batch of 256, which made this
      * engine slower than DL4J's there; now 10 ms plus two 3 ms copies.)
      */
-    private Mem towerLrnInNchw(Mem src, int channels, int spatial, int groups) {
+    private Mem towerLrnInNchw(Mem src, int channels, int spatial, int groups, int preferred) {
         int perTower = channels / groups;
         int width = Math.max(8, Dnnl.BLOCK);
         long[] towers = {(long) batch * groups, perTower, spatial, spatial};
         long[] padded = {(long) batch * groups, (long) (perTower + width - 1) / width * width, spatial, spatial};
-        Mem nchw = reorderInto(src, desc(new long[]{batch, channels, spatial, spatial}, dnnl_nchw));
-        Mem towersNchw = alias(nchw, desc(towers, dnnl_nchw));
+        int type = preferred;
+        if (type != dnnl_f32 && implementation(lrnDesc(desc(padded, dnnl_nchw, type))).contains("ref")) {
+            type = dnnl_f32; // bf16 LRN on these towers only has the reference kernel
+        }
+        Mem nchw = reorderInto(src, desc(new long[]{batch, channels, spatial, spatial}, dnnl_nchw, type), 1f);
+        Mem towersNchw = alias(nchw, desc(towers, dnnl_nchw, type));
         boolean pad = padded[1] != perTower;
-        Mem in = pad ? allocate(desc(padded, dnnl_nchw)) : towersNchw;
+        Mem in = pad ? allocate(desc(padded, dnnl_nchw, type)) : towersNchw;
         if (pad) {
             in.buffer().zero();
-            copy(towersNchw, alias(in, submemory(in.desc(), towers)));
+            copy(towersNchw, alias(in, submemory(in.desc(), towers)), 1f);
         }
         dnnl_primitive_desc pd = lrnDesc(in.desc());
         Mem dst = allocate(query(pd, dnnl_query_dst_md));
         step(pd, "lrn", DNNL_ARG_SRC, in, DNNL_ARG_DST, dst);
         Mem out = dst;
         if (pad) {
-            out = allocate(desc(towers, dnnl_nchw));
-            copy(alias(dst, submemory(dst.desc(), towers)), out);
+            out = allocate(desc(towers, dnnl_nchw, type));
+            copy(alias(dst, submemory(dst.desc(), towers)), out, 1f);
         }
-        return alias(out, desc(new long[]{batch, channels, spatial, spatial}, dnnl_nchw));
+        return alias(out, desc(new long[]{batch, channels, spatial, spatial}, dnnl_nchw, type));
     }
 
     /** The net's LRN (its constants, across channels) on memory laid out as {@code src}. */
@@ -336,11 +549,21 @@ public final class OneDnnInference implements AutoCloseable {
         return md;
     }
 
-    /** A reorder step from {@code src} into {@code dst} (both existing memories). */
-    private void copy(Mem src, Mem dst) {
+    /**
+     * A reorder step from {@code src} into {@code dst} (both existing memories), multiplying by {@code scale} (1: a
+     * plain copy or type conversion; int8: quantisation, rounding to nearest and saturating).
+     */
+    private void copy(Mem src, Mem dst, float scale) {
+        dnnl_primitive_attr attr = scratchpad.attr();
+        if (scale != 1f) {
+            attr = new dnnl_primitive_attr();
+            check(dnnl_primitive_attr_create(attr), "attr");
+            owned.add(attr);
+            check(dnnl_primitive_attr_set_output_scales(attr, 1, 0, new float[]{scale}), "reorder scale");
+            Dnnl.Scratchpad.userMode(attr);
+        }
         dnnl_primitive_desc pd = new dnnl_primitive_desc();
-        check(dnnl_reorder_primitive_desc_create(pd, src.desc(), engine, dst.desc(), engine, scratchpad.attr()),
-                "reorder");
+        check(dnnl_reorder_primitive_desc_create(pd, src.desc(), engine, dst.desc(), engine, attr), "reorder");
         owned.add(pd);
         step(pd, "reorder", DNNL_ARG_FROM, src, DNNL_ARG_TO, dst);
     }
@@ -349,7 +572,7 @@ public final class OneDnnInference implements AutoCloseable {
         dnnl_pooling_v2_desc_t d = new dnnl_pooling_v2_desc_t();
         owned.add(d);
         check(dnnl_pooling_v2_forward_desc_init(d, dnnl_forward_inference, dnnl_pooling_max, src.desc(),
-                desc(new long[]{batch, channels, out, out}, dnnl_format_tag_any), new long[]{2, 2},
+                desc(new long[]{batch, channels, out, out}, dnnl_format_tag_any, src.type()), new long[]{2, 2},
                 new long[]{window, window}, new long[]{0, 0}, new long[]{0, 0}, new long[]{extra, extra}), "pool");
         dnnl_primitive_desc pd = primitiveDesc(d, null, "pool");
         Mem dst = allocate(query(pd, dnnl_query_dst_md));
@@ -357,21 +580,36 @@ public final class OneDnnInference implements AutoCloseable {
         return dst;
     }
 
-    private Mem innerProduct(Mem src, ParamLayer l, Map<String, NpyArray> weights, long[] wDims, boolean relu) {
+    /** An inner product (with ReLU where {@code relu}), in the engine's precision as {@link #conv}. */
+    private Act innerProduct(Act src, ParamLayer l, Map<String, NpyArray> weights, long[] wDims, boolean relu,
+                             ParamLayer next) {
         int oc = l.outChannels();
+        int srcType = srcType(false);
+        float srcScale = inputScale(l, src, srcType);
+        Mem in = src.mem();
+        if (in.type() != srcType) {
+            long[] d = dims(in.desc());
+            in = reorderInto(in, desc(d, d.length == 4 ? dnnl_nchw : dnnl_nc, srcType), srcScale / src.scale());
+        }
+        if (precision == CpuPrecision.FP32) {
+            layerInputs.put(l.name(), in);
+        }
+        Out o = out(next, oc, false);
+        String key = TorchLayout.key(net, l);
+        float[] wScales = weightScales(weights.get(key + ".weight").data(), oc);
         dnnl_inner_product_desc_t d = new dnnl_inner_product_desc_t();
         owned.add(d);
-        check(dnnl_inner_product_forward_desc_init(d, dnnl_forward_inference, src.desc(),
-                desc(wDims, dnnl_format_tag_any), desc(new long[]{oc}, dnnl_x),
-                desc(new long[]{batch, oc}, relu ? dnnl_format_tag_any : dnnl_nc)), l.name());
-        dnnl_primitive_desc pd = primitiveDesc(d, relu ? relu() : null, l.name());
-        String key = TorchLayout.key(net, l);
+        check(dnnl_inner_product_forward_desc_init(d, dnnl_forward_inference, in.desc(),
+                desc(wDims, dnnl_format_tag_any, weightType()), desc(new long[]{oc}, dnnl_x),
+                desc(new long[]{batch, oc}, relu ? dnnl_format_tag_any : dnnl_nc, o.type())), l.name());
+        dnnl_primitive_desc pd = primitiveDesc(d, attr(relu, outputScales(wScales, srcScale, o.scale())), l.name());
         Mem w = constant(weights.get(key + ".weight").data(), desc(wDims, wDims.length == 4 ? dnnl_oihw : dnnl_oi),
-                query(pd, dnnl_query_weights_md));
-        Mem b = constant(weights.get(key + ".bias").data(), desc(new long[]{oc}, dnnl_x), null);
+                query(pd, dnnl_query_weights_md), wScales, 1);
+        Mem b = constant(bias(weights.get(key + ".bias").data(), wScales, srcScale), desc(new long[]{oc}, dnnl_x),
+                null, null, 0);
         Mem dst = allocate(query(pd, dnnl_query_dst_md));
-        step(pd, l.name(), DNNL_ARG_SRC, src, DNNL_ARG_WEIGHTS, w, DNNL_ARG_BIAS, b, DNNL_ARG_DST, dst);
-        return dst;
+        step(pd, l.name(), DNNL_ARG_SRC, in, DNNL_ARG_WEIGHTS, w, DNNL_ARG_BIAS, b, DNNL_ARG_DST, dst);
+        return new Act(dst, o.scale());
     }
 
     private Mem softmax(Mem logits) {
@@ -395,17 +633,29 @@ public final class OneDnnInference implements AutoCloseable {
         return block > 1 && channels % block == 0 ? (block == 16 ? dnnl_nChw16c : dnnl_nChw8c) : dnnl_format_tag_any;
     }
 
-    /** A primitive attribute with ReLU as post-op. */
-    private dnnl_primitive_attr relu() {
-        dnnl_post_ops ops = new dnnl_post_ops();
-        check(dnnl_post_ops_create(ops), "post-ops");
-        check(dnnl_post_ops_append_eltwise(ops, 1f, dnnl_eltwise_relu, 0f, 0f), "relu");
+    /**
+     * The attribute of a convolution or inner product: ReLU as post-op where {@code relu}, int8's per-channel output
+     * scales where given (mask 2: the output's channel dimension), user scratchpad; null when it needs neither.
+     */
+    private dnnl_primitive_attr attr(boolean relu, float[] outputScales) {
+        if (!relu && outputScales == null) {
+            return null;
+        }
         dnnl_primitive_attr attr = new dnnl_primitive_attr();
         check(dnnl_primitive_attr_create(attr), "attr");
-        check(dnnl_primitive_attr_set_post_ops(attr, ops), "attr");
-        Dnnl.Scratchpad.userMode(attr);
-        dnnl_post_ops_destroy(ops);
         owned.add(attr);
+        if (relu) {
+            dnnl_post_ops ops = new dnnl_post_ops();
+            check(dnnl_post_ops_create(ops), "post-ops");
+            check(dnnl_post_ops_append_eltwise(ops, 1f, dnnl_eltwise_relu, 0f, 0f), "relu");
+            check(dnnl_primitive_attr_set_post_ops(attr, ops), "attr");
+            dnnl_post_ops_destroy(ops);
+        }
+        if (outputScales != null) {
+            check(dnnl_primitive_attr_set_output_scales(attr, outputScales.length, 1 << 1, outputScales),
+                    "output scales");
+        }
+        Dnnl.Scratchpad.userMode(attr);
         return attr;
     }
 
@@ -423,7 +673,12 @@ public final class OneDnnInference implements AutoCloseable {
 
     /** {@link Dnnl#desc}, owned by this engine. */
     private dnnl_memory_desc_t desc(long[] dims, int tag) {
-        dnnl_memory_desc_t md = Dnnl.desc(dims, tag);
+        return desc(dims, tag, dnnl_f32);
+    }
+
+    /** A descriptor of data type {@code type}, owned by this engine. */
+    private dnnl_memory_desc_t desc(long[] dims, int tag, int type) {
+        dnnl_memory_desc_t md = Dnnl.desc(dims, tag, type);
         owned.add(md);
         return md;
     }
@@ -445,7 +700,7 @@ public final class OneDnnInference implements AutoCloseable {
         long[] d = {batch, channels, spatial, spatial};
         int[][] candidates = {{dnnl_nchw, 1}, {dnnl_nChw16c, 16}, {dnnl_nChw8c, 8}};
         for (int[] c : candidates) {
-            if (dnnl_memory_desc_equal(md, desc(d, c[0])) == 1) {
+            if (dnnl_memory_desc_equal(md, desc(d, c[0], md.data_type())) == 1) {
                 return perGroup % c[1] == 0 ? c[0] : -1;
             }
         }
@@ -471,18 +726,21 @@ public final class OneDnnInference implements AutoCloseable {
         return wrap(md, m.buffer());
     }
 
-    /** {@code src} in layout {@code md}: itself, or a new memory a reorder step fills. */
-    private Mem reorderInto(Mem src, dnnl_memory_desc_t md) {
-        if (dnnl_memory_desc_equal(src.desc(), md) == 1) {
+    /** {@code src} in layout and type {@code md} times {@code scale}: itself, or a new memory a reorder fills. */
+    private Mem reorderInto(Mem src, dnnl_memory_desc_t md, float scale) {
+        if (scale == 1f && dnnl_memory_desc_equal(src.desc(), md) == 1) {
             return src;
         }
         Mem dst = allocate(md);
-        copy(src, dst);
+        copy(src, dst, scale);
         return dst;
     }
 
-    /** Constant data (weights, biases) given in {@code userMd}, reordered once into {@code md} (null: as given). */
-    private Mem constant(float[] data, dnnl_memory_desc_t userMd, dnnl_memory_desc_t md) {
+    /**
+     * Constant data (weights, biases) given in {@code userMd} (f32), reordered once into {@code md} (null: as given),
+     * times {@code scales} along the dimensions of {@code mask} where given (int8 weights: per output channel).
+     */
+    private Mem constant(float[] data, dnnl_memory_desc_t userMd, dnnl_memory_desc_t md, float[] scales, int mask) {
         FloatPointer buf = new FloatPointer(data);
         owned.add(buf);
         Mem user = wrap(userMd, buf);
@@ -491,7 +749,16 @@ public final class OneDnnInference implements AutoCloseable {
         }
         Mem dst = allocate(md);
         dnnl_primitive_desc pd = new dnnl_primitive_desc();
-        check(dnnl_reorder_primitive_desc_create(pd, userMd, engine, md, engine, null), "weights reorder");
+        dnnl_primitive_attr attr = null;
+        if (scales != null) {
+            attr = new dnnl_primitive_attr();
+            check(dnnl_primitive_attr_create(attr), "attr");
+            check(dnnl_primitive_attr_set_output_scales(attr, scales.length, mask, scales), "weight scales");
+        }
+        check(dnnl_reorder_primitive_desc_create(pd, userMd, engine, md, engine, attr), "weights reorder");
+        if (attr != null) {
+            dnnl_primitive_attr_destroy(attr);
+        }
         // the user-layout copy is freed once reordered (fc6's alone is 151 MB)
         owned.remove(user.memory());
         owned.remove(buf);

@@ -31,6 +31,32 @@ public final class Dnnl {
     private Dnnl() {
     }
 
+    /** Whether oneDNN dispatches to {@code isa} ({@code dnnl_cpu_isa_avx512_core_bf16} ...) or better on this CPU. */
+    public static boolean has(int isa) {
+        return ERROR == null && (dnnl_get_effective_cpu_isa() & isa) == isa;
+    }
+
+    /**
+     * The instruction set oneDNN dispatches to here, by name ("avx512_core_bf16", "avx2", ...): the CPU's, or lower
+     * where {@code DNNL_MAX_CPU_ISA} caps it.
+     */
+    public static String isaName() {
+        if (ERROR != null) {
+            return "none (" + ERROR + ")";
+        }
+        int[] isas = {dnnl_cpu_isa_avx512_core_amx, dnnl_cpu_isa_avx512_core_bf16, dnnl_cpu_isa_avx512_core_vnni,
+                dnnl_cpu_isa_avx512_core, dnnl_cpu_isa_avx2_vnni, dnnl_cpu_isa_avx2, dnnl_cpu_isa_avx,
+                dnnl_cpu_isa_sse41};
+        String[] names = {"avx512_core_amx", "avx512_core_bf16", "avx512_core_vnni", "avx512_core", "avx2_vnni",
+                "avx2", "avx", "sse41"};
+        for (int i = 0; i < isas.length; i++) {
+            if (has(isas[i])) {
+                return names[i];
+            }
+        }
+        return "generic";
+    }
+
     private static String load() {
         try {
             org.bytedeco.javacpp.Loader.load(org.bytedeco.dnnl.global.dnnl.class);
@@ -57,8 +83,13 @@ public final class Dnnl {
 
     /** A new f32 memory descriptor with dimensions {@code dims} in layout {@code tag} (or {@code any}). */
     public static dnnl_memory_desc_t desc(long[] dims, int tag) {
+        return desc(dims, tag, dnnl_f32);
+    }
+
+    /** A new memory descriptor of data type {@code type} ({@code dnnl_f32}, {@code dnnl_bf16}, {@code dnnl_u8}...). */
+    public static dnnl_memory_desc_t desc(long[] dims, int tag, int type) {
         dnnl_memory_desc_t md = new dnnl_memory_desc_t();
-        check(dnnl_memory_desc_init_by_tag(md, dims.length, dims, dnnl_f32, tag), "memory descriptor");
+        check(dnnl_memory_desc_init_by_tag(md, dims.length, dims, type, tag), "memory descriptor");
         return md;
     }
 

@@ -1,0 +1,139 @@
+package org.alexnet4j.infer;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.google.common.hash.Hashing;
+import com.google.common.io.MoreFiles;
+import org.alexnet4j.model.AlexNet;
+import org.alexnet4j.model.ParamLayer;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * What int8 inference quantises activations with: the largest |value| of each parameter layer's input (conv1: the
+ * normalised image; conv2: pool1's output; ...; fc8: fc7's) over real images, measured on the fp32 engine ("minmax",
+ * ONNX Runtime's and OpenVINO's default). A layer's input is quantised symmetrically: s8 for the signed image
+ * ({@code scale = 127 / range}), u8 for the rectified rest ({@code 255 / range}). Weights need no calibration: they
+ * are quantised per output channel from their own largest |w| when the engine is compiled.
+ *
+ * <p>Stored as JSON beside the weights ({@link #fileFor}: {@code best.zip} -> {@code best.calibration.json}) with the
+ * weights file's SHA-256, so that a calibration is never applied to other weights.
+ *
+ * @param format         {@link #FORMAT}
+ * @param method         how the ranges were measured
+ * @param images         how many images (views) were measured
+ * @param data           where they came from
+ * @param preprocessing  the preprocessing they went through (the one inference uses)
+ * @param weights        the weights file's name
+ * @param weightsSha256  its SHA-256
+ * @param inputRanges    each parameter layer's name and the largest |value| of its input
+ */
+public record Calibration(String format, String method, long images, String data, String preprocessing,
+                          String weights, String weightsSha256, Map<String, Double> inputRanges) {
+    public static final String FORMAT = "alexnet4j-calibration/1";
+    public static final String MINMAX = "minmax: the largest |value| of each layer's input over all calibration "
+            + "images; weights per output channel (largest |w| -> 127)";
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    /** The quantisation scale of layer {@code layer}'s input: 127 (s8, {@code signed}) or 255 (u8) over its range. */
+    public float scale(String layer, boolean signed) {
+        Double range = inputRanges.get(layer);
+        if (range == null) {
+            throw new IllegalArgumentException("the calibration has no range for " + layer + "'s input");
+        }
+        return range > 0 ? (float) ((signed ? 127.0 : 255.0) / range) : 1f;
+    }
+
+    /** Refuses, with a sentence, a calibration that lacks one of {@code net}'s layers. */
+    public void checkCovers(AlexNet net) {
+        for (ParamLayer l : net.paramLayers()) {
+            if (!inputRanges.containsKey(l.name())) {
+                throw new IllegalArgumentException("the calibration (of " + weights + ") has no range for " + l.name()
+                        + "'s input: it was made for another net; run `alexnet4j calibrate` for this one");
+            }
+        }
+    }
+
+    /** The calibration file of weights file {@code weights}: its name without extension + {@code .calibration.json}. */
+    public static Path fileFor(Path weights) {
+        String name = weights.getFileName().toString();
+        int dot = name.lastIndexOf('.');
+        return weights.resolveSibling((dot > 0 ? name.substring(0, dot) : name) + ".calibration.json");
+    }
+
+    /** The SHA-256 of {@code file}, in hex. */
+    public static String sha256(Path file) throws IOException {
+        return MoreFiles.asByteSource(file).hash(Hashing.sha256()).toString();
+    }
+
+    /** Writes this calibration to {@code file}. */
+    public void write(Path file) throws IOException {
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        JSON.writeValue(tmp.toFile(), this);
+        Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /** Reads a calibration file, refusing (with a sentence) a file of another format. */
+    public static Calibration read(Path file) throws IOException {
+        Calibration c;
+        try {
+            c = JSON.readValue(file.toFile(), Calibration.class);
+        } catch (com.fasterxml.jackson.core.JacksonException e) {
+            throw new IllegalArgumentException(file + " is not a calibration file (" + e.getOriginalMessage()
+                    + "): make it again with `alexnet4j calibrate`");
+        }
+        if (!FORMAT.equals(c.format()) || c.inputRanges() == null) {
+            throw new IllegalArgumentException(file + " is not an " + FORMAT + " file: make it again with "
+                    + "`alexnet4j calibrate`");
+        }
+        return c;
+    }
+
+    /**
+     * The calibration stored beside {@code weights}, refused (with a sentence) when it was made for other weights;
+     * null when there is none.
+     */
+    public static Calibration beside(Path weights) throws IOException {
+        Path file = fileFor(weights);
+        if (!Files.exists(file)) {
+            return null;
+        }
+        Calibration c = read(file);
+        if (!sha256(weights).equals(c.weightsSha256())) {
+            throw new IllegalArgumentException(file + " was made for other weights than " + weights + " (SHA-256 "
+                    + "differs): run `alexnet4j calibrate` again");
+        }
+        return c;
+    }
+
+    /** Accumulates ranges batch by batch ({@link OneDnnInference#inputRanges}). */
+    public static final class Ranges {
+        private final Map<String, Double> max = new LinkedHashMap<>();
+        private long images;
+
+        /** Adds one batch's ranges of {@code n} images. */
+        public void add(Map<String, Float> batch, long n) {
+            batch.forEach((k, v) -> max.merge(k, (double) v, Math::max));
+            images += n;
+        }
+
+        public long images() {
+            return images;
+        }
+
+        /** The calibration of these ranges. */
+        public Calibration toCalibration(String data, String preprocessing, Path weightsFile) throws IOException {
+            if (images == 0) {
+                throw new IllegalArgumentException("no images were measured: the calibration data is empty");
+            }
+            return new Calibration(FORMAT, MINMAX, images, data, preprocessing,
+                    weightsFile == null ? null : weightsFile.getFileName().toString(),
+                    weightsFile == null ? null : sha256(weightsFile), new LinkedHashMap<>(max));
+        }
+    }
+}
