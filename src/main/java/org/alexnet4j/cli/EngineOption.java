@@ -1,11 +1,24 @@
 package org.alexnet4j.cli;
 
+import org.alexnet4j.data.Datasets;
+import org.alexnet4j.data.ImageSource;
+import org.alexnet4j.eval.Calibrator;
+import org.alexnet4j.eval.Preprocessing;
+import org.alexnet4j.infer.Calibration;
+import org.alexnet4j.infer.CpuPrecision;
 import org.alexnet4j.infer.InferenceEngine;
 import org.alexnet4j.model.AlexNet;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import picocli.CommandLine.Option;
 
-/** The {@code --engine} option of the inference commands (predict, eval; bench for its alexnet4j models). */
+import java.io.IOException;
+import java.nio.file.Path;
+
+/**
+ * The {@code --engine} and {@code --precision} options of the inference commands (predict, eval, forward, serve;
+ * bench for its alexnet4j models), and int8's calibration: {@code --calibrate CACHE}, else the calibration file
+ * beside the weights ({@code alexnet4j calibrate}).
+ */
 class EngineOption {
     @Option(names = "--engine", defaultValue = "auto", paramLabel = "auto|onednn|dl4j|cuda", description = "What "
             + "computes the probabilities: onednn (the net compiled into oneDNN primitives once: fastest on a CPU, "
@@ -18,21 +31,82 @@ class EngineOption {
             + "(default: ${DEFAULT-VALUE}).")
     int device;
 
-    @Option(names = "--precision", defaultValue = "fp32", paramLabel = "fp32|fp32-fast|tf32",
-            description = "With the cuda engine: fp32 (exact: direct sums, deterministic, the CPU's results within "
-            + "1e-4), fp32-fast (any fp32 algorithm, Winograd and FFT included, as PyTorch's fp32) or tf32 "
-            + "(tensor-core products) (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--precision", defaultValue = "fp32", paramLabel = "fp32|bf16|int8|fp32-fast|tf32",
+            description = "Arithmetic: fp32 (exact, every engine); on the CPU's oneDNN engine bf16 (bf16 products, "
+            + "fp32 sums) or int8 (8-bit products; needs a calibration: --calibrate or `alexnet4j calibrate`) "
+            + "(docs/precision.md); on the cuda engine fp32-fast (any fp32 algorithm, Winograd and FFT included, as "
+            + "PyTorch's fp32) or tf32 (tensor-core products) (default: ${DEFAULT-VALUE}).")
     String precision;
+
+    @Option(names = "--calibrate", paramLabel = "CACHE", description = "With --precision int8: measure the "
+            + "activation ranges now on the training split of this prepared cache (else the calibration file "
+            + "beside the weights is used).")
+    Path calibrate;
+
+    @Option(names = "--calibration-images", defaultValue = "512", paramLabel = "N", description = "With "
+            + "--calibrate: how many images (default: ${DEFAULT-VALUE}).")
+    int calibrationImages;
 
     InferenceEngine.Kind kind() {
         return InferenceEngine.Kind.fromId(engine);
     }
 
-    InferenceEngine.Gpu gpu() {
-        return new InferenceEngine.Gpu(device, org.alexnet4j.cuda.Precision.fromId(precision));
+    /** The CPU precision asked for: fp32 for the cuda engine's own precisions. */
+    CpuPrecision cpuPrecision() {
+        CpuPrecision p = CpuPrecision.fromIdOrNull(precision);
+        if (p == null) {
+            org.alexnet4j.cuda.Precision.fromId(precision); // refuses what neither engine knows
+            if (kind() != InferenceEngine.Kind.CUDA) {
+                throw new IllegalArgumentException("--precision " + precision + " is the cuda engine's: add "
+                        + "--engine cuda, or use fp32, bf16 or int8 on the CPU");
+            }
+            return CpuPrecision.FP32;
+        }
+        return p;
     }
 
-    InferenceEngine open(AlexNet net, ComputationGraph graph) {
-        return InferenceEngine.open(kind(), net, graph, gpu());
+    InferenceEngine.Gpu gpu() {
+        CpuPrecision p = CpuPrecision.fromIdOrNull(precision);
+        return new InferenceEngine.Gpu(device, p == CpuPrecision.FP32 || p == null
+                ? org.alexnet4j.cuda.Precision.fromId(p == null ? precision : "fp32")
+                : org.alexnet4j.cuda.Precision.FP32);
+    }
+
+    /**
+     * The engine for {@code net} with {@code graph}'s weights from {@code source}, in the precision asked for; int8
+     * with the calibration measured now ({@code --calibrate}, through the preprocessing {@code source} gives) or
+     * stored beside the weights file.
+     */
+    InferenceEngine open(AlexNet net, ComputationGraph graph, WeightsSource source, int threads) throws IOException {
+        return opener(net, graph, source, threads).get();
+    }
+
+    /** {@link #open} as a maker of engines (a server's, one per batch size), the calibration found or measured once. */
+    java.util.function.Supplier<InferenceEngine> opener(AlexNet net, ComputationGraph graph, WeightsSource source,
+                                                        int threads) throws IOException {
+        CpuPrecision p = cpuPrecision();
+        Calibration calibration = null;
+        if (p == CpuPrecision.INT8) {
+            calibration = calibration(net, graph, source, threads);
+        } else if (calibrate != null) {
+            throw new IllegalArgumentException("--calibrate is for --precision int8");
+        }
+        Calibration c = calibration;
+        InferenceEngine.Kind kind = kind();
+        InferenceEngine.Gpu gpu = gpu();
+        return () -> InferenceEngine.open(kind, net, graph, gpu, p, c);
+    }
+
+    /** int8's calibration: measured now with {@code --calibrate}, else the one beside the weights, else null. */
+    Calibration calibration(AlexNet net, ComputationGraph graph, WeightsSource source, int threads)
+            throws IOException {
+        Path weights = source.file();
+        if (calibrate == null) {
+            return weights == null ? null : Calibration.beside(weights);
+        }
+        ImageSource images = Datasets.open(calibrate, threads, Preprocessing.resize(net), "train").get("train");
+        Preprocessing.Input input = source.input(net, null, images.stats(), false, images.imageSize());
+        return Calibrator.calibrate(net, graph, images, input, calibrationImages, 32, threads, calibrate.toString(),
+                weights);
     }
 }

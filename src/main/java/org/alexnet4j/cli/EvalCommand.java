@@ -8,6 +8,7 @@ import org.alexnet4j.data.transforms.Normalization;
 import org.alexnet4j.eval.Evaluator;
 import org.alexnet4j.eval.Preprocessing;
 import org.alexnet4j.eval.TopK;
+import org.alexnet4j.infer.CpuPrecision;
 import org.alexnet4j.model.AlexNet;
 import org.alexnet4j.runtime.Backend;
 import org.alexnet4j.train.RunDirectory;
@@ -123,18 +124,27 @@ class EvalCommand implements Callable<Integer> {
         result.put("chanceTop5Error", Math.max(0, 1 - 5.0 / images.wnids().size()));
         TopK center = null;
         TopK ten = null;
-        try (org.alexnet4j.infer.InferenceEngine inference = engine.open(net, loaded.graph())) {
-            log.info("eval: inference on {}", inference.name());
+        try (org.alexnet4j.infer.InferenceEngine inference = engine.open(net, loaded.graph(), source, t);
+             org.alexnet4j.infer.InferenceEngine reference = inference.precision() == CpuPrecision.FP32 ? null
+                     : org.alexnet4j.infer.InferenceEngine.open(org.alexnet4j.infer.InferenceEngine.Kind.ONEDNN, net,
+                     loaded.graph())) {
+            log.info("eval: inference on {}{}", inference.name(), reference == null ? ""
+                    : ", beside fp32 on the same views for the agreement and the error change");
             result.put("engine", inference.name());
+            result.put("precision", inference.precision().id());
             if (!crops.equals("ten")) {
-                center = Evaluator.evaluate(inference, images, input.views(false), batch, t, limitBatches, true);
-                result.put("center", summary(center));
+                Evaluator.Comparison c = Evaluator.compare(inference, reference, images, input.views(false), batch, t,
+                        limitBatches, true);
+                center = c.result();
+                result.put("center", summary(c));
             }
             if (!crops.equals("center")) {
                 int tenBatch = Math.max(1, batch / 10); // images per batch: 10 views each
                 int tenLimit = limitBatches == 0 ? 0 : (limitBatches * batch + tenBatch - 1) / tenBatch; // same images
-                ten = Evaluator.evaluate(inference, images, input.views(true), tenBatch, t, tenLimit, true);
-                result.put("tenCrop", summary(ten));
+                Evaluator.Comparison c = Evaluator.compare(inference, reference, images, input.views(true), tenBatch,
+                        t, tenLimit, true);
+                ten = c.result();
+                result.put("tenCrop", summary(c));
             }
         }
         Path dir = out != null ? out : (run != null ? RunDirectory.open(run).eval() : Path.of("eval"));
@@ -150,12 +160,12 @@ class EvalCommand implements Callable<Integer> {
             o.printf(Locale.ROOT, "%s split of %s, %d classes (chance: top-1 error %.4f, top-5 error %.4f)%n", split,
                     data, images.wnids().size(), result.get("chanceTop1Error"), result.get("chanceTop5Error"));
             if (center != null) {
-                o.printf(Locale.ROOT, "centre crop: top-1 error %.4f, top-5 error %.4f (%d images)%n",
-                        center.top1Error(), center.top5Error(), center.examples());
+                o.printf(Locale.ROOT, "centre crop: top-1 error %.4f, top-5 error %.4f (%d images)%s%n",
+                        center.top1Error(), center.top5Error(), center.examples(), against(result.get("center")));
             }
             if (ten != null) {
-                o.printf(Locale.ROOT, "10 crops:    top-1 error %.4f, top-5 error %.4f (%d images)%n",
-                        ten.top1Error(), ten.top5Error(), ten.examples());
+                o.printf(Locale.ROOT, "10 crops:    top-1 error %.4f, top-5 error %.4f (%d images)%s%n",
+                        ten.top1Error(), ten.top5Error(), ten.examples(), against(result.get("tenCrop")));
             }
             o.printf("wrote %s and %s%n", dir.resolve("eval.json"), dir.resolve("per_class.csv"));
         }
@@ -169,6 +179,32 @@ class EvalCommand implements Callable<Integer> {
         m.put("top1Error", k.top1Error());
         m.put("top5Error", k.top5Error());
         m.put("loss", k.loss());
+        return m;
+    }
+
+    /** "; fp32: ..., agreement ..." for a reduced precision's summary, else "". */
+    @SuppressWarnings("unchecked")
+    private static String against(Object summary) {
+        Map<String, Object> m = (Map<String, Object>) summary;
+        if (!m.containsKey("fp32")) {
+            return "";
+        }
+        Map<String, Object> f = (Map<String, Object>) m.get("fp32");
+        return String.format(Locale.ROOT, "%n             fp32: top-1 error %.4f, top-5 error %.4f; top-1 error change "
+                + "%+.2f points; agreement with fp32: top-1 %.4f, top-5 %.4f", f.get("top1Error"), f.get("top5Error"),
+                m.get("top1ErrorChangePoints"), m.get("top1Agreement"), m.get("top5Agreement"));
+    }
+
+    /** {@link #summary(TopK)}, and beside a reduced precision its fp32 reference and their agreement. */
+    private static Map<String, Object> summary(Evaluator.Comparison c) {
+        Map<String, Object> m = summary(c.result());
+        if (c.reference() != null) {
+            m.put("fp32", summary(c.reference()));
+            m.put("top1Agreement", c.top1Agreement());
+            m.put("top5Agreement", c.top5Agreement());
+            m.put("top1ErrorChangePoints", 100 * (c.result().top1Error() - c.reference().top1Error()));
+            m.put("top5ErrorChangePoints", 100 * (c.result().top5Error() - c.reference().top5Error()));
+        }
         return m;
     }
 }

@@ -32,6 +32,7 @@ import java.io.PrintWriter;
                 TrainCommand.class,
                 TuneCommand.class,
                 EvalCommand.class,
+                CalibrateCommand.class,
                 ServeCommand.class,
                 BenchServeCommand.class,
                 CommandLine.HelpCommand.class})

@@ -87,7 +87,7 @@ class PredictCommand implements java.util.concurrent.Callable<Integer> {
         ObjectMapper om = new ObjectMapper();
         long start = System.nanoTime();
         int skipped;
-        try (org.alexnet4j.infer.InferenceEngine inference = engine.open(net, loaded.graph());
+        try (org.alexnet4j.infer.InferenceEngine inference = engine.open(net, loaded.graph(), source, threads.count());
              ProgressBar bar = files.size() > 1 ? new ProgressBar("predict", files.size(), "img") : null) {
             log.info("predict: inference on {}", inference.name());
             Predictor predictor = new Predictor(inference, net, input.normalization(), tenCrop, top);

@@ -188,7 +188,7 @@ class ServeCommand implements java.util.concurrent.Callable<Integer> {
         log.info("model {}: the {} net ({})", name, net.variant().id(), input.describe());
         Predictor pipeline = new Predictor(InferenceEngine.dl4j(loaded.graph()), net, input.normalization(), false,
                 top);
-        return new ServedModel(name, net, () -> engine.open(net, loaded.graph()), pipeline,
+        return new ServedModel(name, net, engine.opener(net, loaded.graph(), source, threads.count()), pipeline,
                 source.classNames(net), sizes, top, maxImagePixels);
     }
 

@@ -44,6 +44,11 @@ class WeightsSource {
         return WeightFiles.load(weights, model.build());
     }
 
+    /** The file the weights are read from: the run's best checkpoint, the checkpoint or the weights file. */
+    Path file() throws IOException {
+        return run != null ? RunDirectory.open(run).bestCheckpoint() : checkpoint != null ? checkpoint : weights;
+    }
+
     private Preprocessing.Trained trained;
 
     /** What the net trained with, when it comes from a run (read once: features asks for every split); else null. */

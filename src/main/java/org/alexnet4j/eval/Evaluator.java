@@ -31,12 +31,40 @@ public final class Evaluator {
     /** As {@link #evaluate(ComputationGraph, ImageSource, Preset, int, int, int, boolean)}, on {@code engine}. */
     public static TopK evaluate(org.alexnet4j.infer.InferenceEngine engine, ImageSource source, Preset preset,
                                 int batch, int threads, int limitBatches, boolean progress) {
+        return compare(engine, null, source, preset, batch, threads, limitBatches, progress).result();
+    }
+
+    /**
+     * The result of a reduced-precision engine beside its fp32 reference on the same views: each one's top-k, and how
+     * often they agree per image ({@link #top1Agreement}: the same best class; {@link #top5Agreement}: the same five
+     * best classes, in any order).
+     */
+    public record Comparison(TopK result, TopK reference, long top1Same, long top5Same) {
+        public double top1Agreement() {
+            return (double) top1Same / Math.max(1, result.examples());
+        }
+
+        public double top5Agreement() {
+            return (double) top5Same / Math.max(1, result.examples());
+        }
+    }
+
+    /**
+     * {@link #evaluate} of {@code engine}, and with {@code reference} (or null) of the same batches by the reference
+     * engine too, counting agreements.
+     */
+    public static Comparison compare(org.alexnet4j.infer.InferenceEngine engine,
+                                     org.alexnet4j.infer.InferenceEngine reference, ImageSource source, Preset preset,
+                                     int batch, int threads, int limitBatches, boolean progress) {
         int classes = source.wnids().size();
         TopK topk = new TopK(classes);
+        TopK refTopk = reference == null ? null : new TopK(classes);
+        long top1Same = 0, top5Same = 0;
         boolean ten = preset.mode() == Preset.Mode.TEN_CROP;
         try (ImageNetIterator it = new ImageNetIterator(source, preset,
                 ImageNetIterator.Options.evaluation(batch, threads));
-             ProgressBar bar = progress ? new ProgressBar("eval " + (ten ? "10-crop" : "centre"),
+             ProgressBar bar = progress ? new ProgressBar("eval " + (ten ? "10-crop" : "centre")
+                     + (reference != null ? " " + engine.precision() : ""),
                      limitBatches > 0 ? Math.min(source.size(), (long) limitBatches * batch) : source.size(), "img")
                      : null) {
             int b = 0;
@@ -47,26 +75,44 @@ public final class Evaluator {
                     continue;
                 }
                 INDArray probs = engine.output(ds.getFeatures());
+                INDArray refProbs = reference == null ? null : reference.output(ds.getFeatures());
                 INDArray labelsOneHot = ds.getLabels();
                 if (ten) {
                     probs = TenCrop.average(probs);
+                    refProbs = refProbs == null ? null : TenCrop.average(refProbs);
                     labelsOneHot = labelsOneHot.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0,
                             TenCrop.VIEWS, labelsOneHot.size(0)));
                 }
                 int[] labels = labelsOneHot.argMax(1).toIntVector();
                 topk.add(probs, labels);
+                if (refProbs != null) {
+                    refTopk.add(refProbs, labels);
+                    for (int r = 0; r < labels.length; r++) {
+                        int[] a = best(probs.getRow(r).toFloatVector(), 5);
+                        int[] c = best(refProbs.getRow(r).toFloatVector(), 5);
+                        top1Same += a[0] == c[0] ? 1 : 0;
+                        top5Same += java.util.Arrays.equals(sorted(a), sorted(c)) ? 1 : 0;
+                    }
+                }
                 if (bar != null) {
                     bar.step(labels.length);
                 }
             }
         }
-        return topk;
+        return new Comparison(topk, refTopk, top1Same, top5Same);
     }
 
-    /**
-     * Writes per_class.csv: each class's image count and top-1/top-5 accuracy for the centre view and the ten views
-     * (either may be null: not evaluated).
-     */
+    /** The indices of the {@code k} largest scores, best first. */
+    static int[] best(float[] scores, int k) {
+        return Predictor.rank(scores, 0, scores.length, k).stream().mapToInt(Predictor.Ranked::index).toArray();
+    }
+
+    private static int[] sorted(int[] a) {
+        int[] c = a.clone();
+        java.util.Arrays.sort(c);
+        return c;
+    }
+
     public static void writePerClass(java.nio.file.Path file, List<String> wnids, TopK center, TopK ten)
             throws java.io.IOException {
         StringBuilder sb = new StringBuilder("index,class,name,images,center_top1_acc,center_top5_acc,ten_top1_acc,"

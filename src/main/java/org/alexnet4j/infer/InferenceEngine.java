@@ -49,6 +49,10 @@ public final class InferenceEngine implements AutoCloseable {
     private final AlexNet net;
     private final ComputationGraph graph;
     private final boolean onednn;
+    /** The oneDNN engine's arithmetic (what this CPU runs of the one asked for). */
+    private CpuPrecision precision = CpuPrecision.FP32;
+    /** int8's activation ranges. */
+    private Calibration calibration;
     private OneDnnInference compiled;
     /** The compiled batch size's input buffer for batches that are cut or padded to it (reused). */
     private INDArray staging;
@@ -114,6 +118,37 @@ public final class InferenceEngine implements AutoCloseable {
     }
 
     /**
+     * The engine {@code kind} for {@code net} computing in {@code precision}: fp32 as {@link #open(Kind, AlexNet,
+     * ComputationGraph, Gpu)}; bf16 and int8 on the oneDNN engine only ({@code auto} or {@code onednn}; int8 with
+     * {@code calibration}'s activation ranges), refused with a sentence on any other engine, on a net the oneDNN
+     * engine does not cover, and for int8 without a calibration. bf16 on a CPU without AVX-512 falls back to fp32
+     * with a log line ({@link OneDnnInference#available}).
+     */
+    public static InferenceEngine open(Kind kind, AlexNet net, ComputationGraph graph, Gpu gpu,
+                                       CpuPrecision precision, Calibration calibration) {
+        if (precision == null || precision == CpuPrecision.FP32) {
+            return open(kind, net, graph, gpu);
+        }
+        if (kind == Kind.DL4J || kind == Kind.CUDA) {
+            throw new IllegalArgumentException("--precision " + precision + " runs on the oneDNN engine (--engine "
+                    + "onednn or auto); --engine " + kind.id() + " computes in fp32"
+                    + (kind == Kind.CUDA ? " (or fp32-fast, tf32)" : ""));
+        }
+        String why = OneDnnInference.unsupported(net);
+        if (why != null) {
+            throw new IllegalArgumentException("--precision " + precision + " runs on the oneDNN engine, which "
+                    + "cannot run this net: " + why);
+        }
+        InferenceEngine e = new InferenceEngine(net, graph, true);
+        e.precision = OneDnnInference.available(precision);
+        if (e.precision == CpuPrecision.INT8) {
+            OneDnnInference.requireCalibration(calibration, net);
+            e.calibration = calibration;
+        }
+        return e;
+    }
+
+    /**
      * The engine {@code kind} for {@code net} with {@code graph}'s parameters (which must not change while it is
      * used: the oneDNN engine holds a copy). {@code onednn} on a net it does not cover fails with the reason.
      */
@@ -141,9 +176,15 @@ public final class InferenceEngine implements AutoCloseable {
         return new InferenceEngine(null, graph, false);
     }
 
-    /** "oneDNN", "CUDA" or "DL4J". */
+    /** "oneDNN", "CUDA" or "DL4J", with the precision where it is not fp32 ("oneDNN int8"). */
     public String name() {
-        return gpu != null ? "CUDA" : onednn ? "oneDNN" : "DL4J";
+        return gpu != null ? "CUDA" : onednn ? "oneDNN" + (precision == CpuPrecision.FP32 ? "" : " " + precision)
+                : "DL4J";
+    }
+
+    /** The arithmetic of the CPU engine (fp32 on DL4J; the CUDA engine's is its {@link Gpu#precision()}). */
+    public CpuPrecision precision() {
+        return precision;
     }
 
     /** The softmax probabilities {@code [n, classes]} of the inputs {@code x} ({@code [n, ...]}, the net's layout). */
@@ -183,7 +224,7 @@ public final class InferenceEngine implements AutoCloseable {
     private synchronized float[] onOneDnn(INDArray x, boolean logits) {
         long n = x.size(0);
         if (compiled == null) {
-            compiled = OneDnnInference.compile(net, graph, (int) n);
+            compiled = OneDnnInference.compile(net, graph, (int) n, precision, calibration);
             log.debug("oneDNN engine compiled for batches of {}", n);
         }
         int b = compiled.batch();

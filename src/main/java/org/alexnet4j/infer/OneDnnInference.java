@@ -137,6 +137,16 @@ public final class OneDnnInference implements AutoCloseable {
         return asked;
     }
 
+    /** Refuses, with a sentence, int8 inference of {@code net} without a calibration of its layers. */
+    static void requireCalibration(Calibration calibration, AlexNet net) {
+        if (calibration == null) {
+            throw new IllegalArgumentException("int8 inference needs the ranges of the activations, measured on "
+                    + "real images: run `alexnet4j calibrate` (it writes a calibration file beside the weights) "
+                    + "or add --calibrate CACHE (a prepared cache) to this command");
+        }
+        calibration.checkCovers(net);
+    }
+
     /** Compiles {@code net} with the parameters of {@code graph} for batches of {@code batch} examples, in fp32. */
     public static OneDnnInference compile(AlexNet net, ComputationGraph graph, int batch) {
         return new OneDnnInference(net, TorchLayout.export(graph, net), batch);
@@ -172,12 +182,7 @@ public final class OneDnnInference implements AutoCloseable {
         TorchLayout.validate(net, weights);
         precision = available(precision);
         if (precision == CpuPrecision.INT8) {
-            if (calibration == null) {
-                throw new IllegalArgumentException("int8 inference needs the ranges of the activations, measured on "
-                        + "real images: run `alexnet4j calibrate` (it writes a calibration file beside the weights) "
-                        + "or add --calibrate CACHE (a prepared cache) to this command");
-            }
-            calibration.checkCovers(net);
+            requireCalibration(calibration, net);
         }
         this.net = net;
         this.batch = batch;
