@@ -17,7 +17,7 @@ import java.util.Map;
  */
 public final class BenchReport {
     /** The CSV's columns: timm's names first, then this project's. */
-    public static final List<String> COLUMNS = List.of("model", "batch_size", "infer_samples_per_sec",
+    public static final List<String> COLUMNS = List.of("model", "precision", "batch_size", "infer_samples_per_sec",
             "infer_step_time", "infer_p50_ms", "infer_p90_ms", "infer_p99_ms", "train_samples_per_sec",
             "train_step_time", "param_count", "gmacs", "peak_rss_mib");
 
@@ -35,7 +35,7 @@ public final class BenchReport {
             double inf = ModelBench.median(r.inferMs());
             double step = ModelBench.median(r.stepMs());
             Long macs = macsPerImage.get(r.model());
-            List<String> cells = List.of(quote(r.model()), Integer.toString(r.batch()),
+            List<String> cells = List.of(quote(r.model()), r.precision(), Integer.toString(r.batch()),
                     num(r.inferImagesPerSecond(), 2), num(inf, 3), num(ModelBench.percentile(r.inferMs(), 50), 3),
                     num(ModelBench.percentile(r.inferMs(), 90), 3), num(ModelBench.percentile(r.inferMs(), 99), 3),
                     num(r.trainImagesPerSecond(), 2), num(step, 3), num(r.parameters() / 1e6, 2),

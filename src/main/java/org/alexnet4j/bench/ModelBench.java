@@ -63,7 +63,13 @@ public final class ModelBench {
      * pass ({@code output(input, train)}).
      */
     public record Subject(String name, long[] exampleShape, int classes, long parameters, Consumer<DataSet> fit,
-                          BiFunction<INDArray, Boolean, INDArray> output) {
+                          BiFunction<INDArray, Boolean, INDArray> output, String precision) {
+        /** A subject computing in fp32. */
+        public Subject(String name, long[] exampleShape, int classes, long parameters, Consumer<DataSet> fit,
+                       BiFunction<INDArray, Boolean, INDArray> output) {
+            this(name, exampleShape, classes, parameters, fit, output, "fp32");
+        }
+
         long[] inputShape(int batch) {
             return new long[]{batch, exampleShape[0], exampleShape[1], exampleShape[2]};
         }
@@ -95,6 +101,20 @@ public final class ModelBench {
     /** As above; the CUDA engine (--engine cuda, or auto where a usable GPU is found) runs on {@code gpu}. */
     public static Subject alexnet4j(AlexNet net, CacheMode cacheMode, org.alexnet4j.infer.InferenceEngine.Kind engine,
                                     org.alexnet4j.infer.InferenceEngine.Gpu gpu) {
+        return alexnet4j(net, cacheMode, engine, gpu, org.alexnet4j.infer.CpuPrecision.FP32);
+    }
+
+    /**
+     * As above, inference in {@code precision}: bf16 and int8 on the oneDNN engine only, inference only (their
+     * training is not timed here). int8's activation ranges are measured on the fp32 engine on the timed batch
+     * itself: the benchmark's inputs are random, and the ranges decide no cost.
+     */
+    public static Subject alexnet4j(AlexNet net, CacheMode cacheMode, org.alexnet4j.infer.InferenceEngine.Kind engine,
+                                    org.alexnet4j.infer.InferenceEngine.Gpu gpu,
+                                    org.alexnet4j.infer.CpuPrecision precision) {
+        if (precision != org.alexnet4j.infer.CpuPrecision.FP32) {
+            return reducedPrecision(net, engine, org.alexnet4j.infer.OneDnnInference.available(precision));
+        }
         if (org.alexnet4j.infer.InferenceEngine.usesCuda(engine, net)) {
             return cuda(net, gpu);
         }
@@ -132,6 +152,43 @@ public final class ModelBench {
             }
             return compiled[0].output(x);
         });
+    }
+
+    private static Subject reducedPrecision(AlexNet net, org.alexnet4j.infer.InferenceEngine.Kind engine,
+                                           org.alexnet4j.infer.CpuPrecision precision) {
+        ComputationGraph g = graph(net, CacheMode.NONE);
+        org.alexnet4j.infer.InferenceEngine.open(engine, net, g, null, precision,
+                precision == org.alexnet4j.infer.CpuPrecision.INT8 ? uniformCalibration(net) : null).close(); // refusals
+        org.alexnet4j.infer.OneDnnInference[] compiled = new org.alexnet4j.infer.OneDnnInference[1];
+        String label = "alexnet4j " + net.variant().id() + " (oneDNN inference, " + precision + ")";
+        return new Subject(label, net.exampleShape(), net.numClasses(), g.numParams(), null, (x, train) -> {
+            if (compiled[0] == null || compiled[0].batch() != x.size(0)) {
+                if (compiled[0] != null) {
+                    compiled[0].close();
+                }
+                org.alexnet4j.infer.Calibration c = null;
+                if (precision == org.alexnet4j.infer.CpuPrecision.INT8) {
+                    try (org.alexnet4j.infer.OneDnnInference fp32 = org.alexnet4j.infer.OneDnnInference.compile(net,
+                            g, (int) x.size(0))) {
+                        org.alexnet4j.infer.Calibration.Ranges r = new org.alexnet4j.infer.Calibration.Ranges();
+                        r.add(fp32.inputRanges(x), x.size(0));
+                        c = r.toCalibration("the benchmark's batch", "none", null);
+                    } catch (java.io.IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                }
+                compiled[0] = org.alexnet4j.infer.OneDnnInference.compile(net, g, (int) x.size(0), precision, c);
+            }
+            return compiled[0].output(x);
+        }, precision.id());
+    }
+
+    /** A calibration of every layer with range 1: what lets {@link org.alexnet4j.infer.InferenceEngine#open} check. */
+    private static org.alexnet4j.infer.Calibration uniformCalibration(AlexNet net) {
+        java.util.Map<String, Double> r = new java.util.LinkedHashMap<>();
+        net.paramLayers().forEach(l -> r.put(l.name(), 1.0));
+        return new org.alexnet4j.infer.Calibration(org.alexnet4j.infer.Calibration.FORMAT, "none", 0, "", "", null,
+                null, r);
     }
 
     /**
@@ -239,7 +296,7 @@ public final class ModelBench {
 
     /** Timings of one subject. */
     public record Result(String model, long parameters, int batch, double[] stepMs, double[] forwardMs,
-                         double[] inferMs, long peakHeapBytes, long peakResidentBytes) {
+                         double[] inferMs, long peakHeapBytes, long peakResidentBytes, String precision) {
         /** Training images/s at the median step (NaN when training was not timed). */
         public double trainImagesPerSecond() {
             return batch * 1000.0 / median(stepMs);
@@ -253,6 +310,7 @@ public final class ModelBench {
         public Map<String, Object> toMap() {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("model", model);
+            m.put("precision", precision);
             m.put("parameters", parameters);
             m.put("batch", batch);
             if (stepMs.length > 0) {
@@ -351,7 +409,8 @@ public final class ModelBench {
                 }
             }
             mem.sample();
-            return new Result(s.name(), s.parameters(), batch, step, fwd, inf, mem.peakHeap, mem.peakResident);
+            return new Result(s.name(), s.parameters(), batch, step, fwd, inf, mem.peakHeap, mem.peakResident,
+                    s.precision());
         } finally {
             mem.stop();
         }

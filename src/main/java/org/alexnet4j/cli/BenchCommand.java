@@ -141,7 +141,16 @@ class BenchCommand implements Callable<Integer> {
                 if (towerNet == null && net.paramLayers().stream().anyMatch(l -> l.groups() == 2)) {
                     towerNet = net;
                 }
-                s = ModelBench.alexnet4j(net, cache, engine.kind(), engine.gpu());
+                List<String> precisions = java.util.Arrays.asList(engine.precision.split(","));
+                for (String p : precisions.subList(0, precisions.size() - 1)) { // all but the last: added here
+                    EngineOption e = engine.with(p);
+                    ModelBench.Subject reduced = ModelBench.alexnet4j(net, cache, e.kind(), e.gpu(),
+                            e.cpuPrecision());
+                    subjects.add(reduced);
+                    macs.put(reduced.name(), ModelSummary.of(net).totalMacs());
+                }
+                EngineOption last = engine.with(precisions.get(precisions.size() - 1));
+                s = ModelBench.alexnet4j(net, cache, last.kind(), last.gpu(), last.cpuPrecision());
                 if (scalingNet == null) {
                     scalingNet = net;
                 }
@@ -260,14 +269,14 @@ class BenchCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "%s, %s threads, oneDNN %s, batch %d, %d warm-up + %d timed, cache mode %s, "
                     + "malloc %s%n", env.get("cpu"), env.get("ompThreads"), env.get("oneDNN"), batch, warmup, iters,
                     cacheMode, mallocNote());
-            out.printf(Locale.ROOT, "%-26s %6s %10s %8s %10s %10s %10s %9s %9s %11s %10s%n", "model", "batch",
+            out.printf(Locale.ROOT, "%-42s %6s %10s %8s %10s %10s %10s %9s %9s %11s %10s%n", "model", "batch",
                     "step ms", "img/s", "forward ms", "bwd+upd ms", "infer ms", "p90 ms", "p99 ms", "infer img/s",
                     "peak RSS");
             for (ModelBench.Result r : raw) {
                 double step = ModelBench.median(r.stepMs());
                 double fwd = ModelBench.median(r.forwardMs());
                 double inf = ModelBench.median(r.inferMs());
-                out.printf(Locale.ROOT, "%-26s %6d %10s %8s %10s %10s %10s %9s %9s %11s %6d MiB%n", r.model(),
+                out.printf(Locale.ROOT, "%-42s %6d %10s %8s %10s %10s %10s %9s %9s %11s %6d MiB%n", r.model(),
                         r.batch(), num(step, "%.1f"), num(r.trainImagesPerSecond(), "%.1f"), num(fwd, "%.1f"),
                         num(step - fwd, "%.1f"), num(inf, "%.2f"), num(ModelBench.percentile(r.inferMs(), 90), "%.2f"),
                         num(ModelBench.percentile(r.inferMs(), 99), "%.2f"), num(r.inferImagesPerSecond(), "%.1f"),

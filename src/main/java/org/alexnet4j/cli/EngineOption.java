@@ -35,7 +35,8 @@ class EngineOption {
             description = "Arithmetic: fp32 (exact, every engine); on the CPU's oneDNN engine bf16 (bf16 products, "
             + "fp32 sums) or int8 (8-bit products; needs a calibration: --calibrate or `alexnet4j calibrate`) "
             + "(docs/precision.md); on the cuda engine fp32-fast (any fp32 algorithm, Winograd and FFT included, as "
-            + "PyTorch's fp32) or tf32 (tensor-core products) (default: ${DEFAULT-VALUE}).")
+            + "PyTorch's fp32) or tf32 (tensor-core products); bench takes a list (fp32,bf16,int8) "
+            + "(default: ${DEFAULT-VALUE}).")
     String precision;
 
     @Option(names = "--calibrate", paramLabel = "CACHE", description = "With --precision int8: measure the "
@@ -47,6 +48,17 @@ class EngineOption {
             + "--calibrate: how many images (default: ${DEFAULT-VALUE}).")
     int calibrationImages;
 
+    /** These options with {@code --precision} set to {@code id} (bench's comma-separated list, one at a time). */
+    EngineOption with(String id) {
+        EngineOption o = new EngineOption();
+        o.engine = engine;
+        o.device = device;
+        o.precision = id.trim();
+        o.calibrate = calibrate;
+        o.calibrationImages = calibrationImages;
+        return o;
+    }
+
     InferenceEngine.Kind kind() {
         return InferenceEngine.Kind.fromId(engine);
     }
@@ -55,7 +67,12 @@ class EngineOption {
     CpuPrecision cpuPrecision() {
         CpuPrecision p = CpuPrecision.fromIdOrNull(precision);
         if (p == null) {
-            org.alexnet4j.cuda.Precision.fromId(precision); // refuses what neither engine knows
+            try {
+                org.alexnet4j.cuda.Precision.fromId(precision);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--precision must be fp32, bf16 or int8 (the CPU), or fp32-fast or "
+                        + "tf32 (the cuda engine), got '" + precision + "'");
+            }
             if (kind() != InferenceEngine.Kind.CUDA) {
                 throw new IllegalArgumentException("--precision " + precision + " is the cuda engine's: add "
                         + "--engine cuda, or use fp32, bf16 or int8 on the CPU");

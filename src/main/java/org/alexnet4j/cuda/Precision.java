@@ -45,6 +45,6 @@ public enum Precision {
         }
         throw new IllegalArgumentException("unknown precision '" + id + "' (the cuda engine has "
                 + Arrays.stream(values()).map(Precision::id).collect(Collectors.joining(", "))
-                + "; bf16 is not built yet)");
+                + "; bf16 and int8 run on the CPU's oneDNN engine)");
     }
 }

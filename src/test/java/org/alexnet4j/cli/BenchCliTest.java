@@ -102,7 +102,7 @@ class BenchCliTest {
         assertThat(results.get(0).get("gmacsPerImage").asDouble()).isPositive();
 
         java.util.List<String> lines = java.nio.file.Files.readAllLines(csv);
-        assertThat(lines.get(0)).startsWith("model,batch_size,infer_samples_per_sec,infer_step_time")
+        assertThat(lines.get(0)).startsWith("model,precision,batch_size,infer_samples_per_sec,infer_step_time")
                 .contains("train_samples_per_sec,train_step_time,param_count,gmacs");
         assertThat(lines).hasSize(5);
         assertThat(lines.get(2)).startsWith("onnxruntime paper,1,");
