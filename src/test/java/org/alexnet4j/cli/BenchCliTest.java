@@ -105,7 +105,7 @@ class BenchCliTest {
         assertThat(lines.get(0)).startsWith("model,precision,batch_size,infer_samples_per_sec,infer_step_time")
                 .contains("train_samples_per_sec,train_step_time,param_count,gmacs");
         assertThat(lines).hasSize(5);
-        assertThat(lines.get(2)).startsWith("onnxruntime paper,1,");
+        assertThat(lines.get(2)).startsWith("onnxruntime paper,fp32,1,");
         byte[] head = java.util.Arrays.copyOf(java.nio.file.Files.readAllBytes(png), 4);
         assertThat(head).containsExactly(0x89, 'P', 'N', 'G');
         try (var left = java.nio.file.Files.list(png.getParent())) {
