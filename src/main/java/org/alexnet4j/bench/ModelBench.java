@@ -166,11 +166,11 @@ public final class ModelBench {
                 if (compiled[0] != null) {
                     compiled[0].close();
                 }
-                org.alexnet4j.infer.Calibration c = null;
+                org.alexnet4j.weights.Calibration c = null;
                 if (precision == org.alexnet4j.infer.CpuPrecision.INT8) {
                     try (org.alexnet4j.infer.OneDnnInference fp32 = org.alexnet4j.infer.OneDnnInference.compile(net,
                             g, (int) x.size(0))) {
-                        org.alexnet4j.infer.Calibration.Ranges r = new org.alexnet4j.infer.Calibration.Ranges();
+                        org.alexnet4j.weights.Calibration.Ranges r = new org.alexnet4j.weights.Calibration.Ranges();
                         r.add(fp32.inputRanges(x), x.size(0));
                         c = r.toCalibration("the benchmark's batch", "none", null);
                     } catch (java.io.IOException e) {
@@ -184,10 +184,10 @@ public final class ModelBench {
     }
 
     /** A calibration of every layer with range 1: what lets {@link org.alexnet4j.infer.InferenceEngine#open} check. */
-    private static org.alexnet4j.infer.Calibration uniformCalibration(AlexNet net) {
+    private static org.alexnet4j.weights.Calibration uniformCalibration(AlexNet net) {
         java.util.Map<String, Double> r = new java.util.LinkedHashMap<>();
         net.paramLayers().forEach(l -> r.put(l.name(), 1.0));
-        return new org.alexnet4j.infer.Calibration(org.alexnet4j.infer.Calibration.FORMAT, "none", 0, "", "", null,
+        return new org.alexnet4j.weights.Calibration(org.alexnet4j.weights.Calibration.FORMAT, "none", 0, "", "", null,
                 null, r);
     }
 

@@ -4,7 +4,7 @@ import org.alexnet4j.data.Datasets;
 import org.alexnet4j.data.ImageSource;
 import org.alexnet4j.eval.Calibrator;
 import org.alexnet4j.eval.Preprocessing;
-import org.alexnet4j.infer.Calibration;
+import org.alexnet4j.weights.Calibration;
 import org.alexnet4j.model.AlexNet;
 import org.alexnet4j.runtime.Backend;
 import org.alexnet4j.weights.ModelFiles;

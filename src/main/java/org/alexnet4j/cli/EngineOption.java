@@ -4,7 +4,7 @@ import org.alexnet4j.data.Datasets;
 import org.alexnet4j.data.ImageSource;
 import org.alexnet4j.eval.Calibrator;
 import org.alexnet4j.eval.Preprocessing;
-import org.alexnet4j.infer.Calibration;
+import org.alexnet4j.weights.Calibration;
 import org.alexnet4j.infer.CpuPrecision;
 import org.alexnet4j.infer.InferenceEngine;
 import org.alexnet4j.model.AlexNet;
@@ -117,13 +117,23 @@ class EngineOption {
     /** int8's calibration: measured now with {@code --calibrate}, else the one beside the weights, else null. */
     Calibration calibration(AlexNet net, ComputationGraph graph, WeightsSource source, int threads)
             throws IOException {
-        Path weights = source.file();
-        if (calibrate == null) {
+        return calibration(calibrate, calibrationImages, net, graph, source, threads);
+    }
+
+    /**
+     * int8's calibration of {@code net} with {@code graph}'s weights (from {@code source}, or null for fresh ones):
+     * measured now on the training split of {@code cache} (through the preprocessing {@code source} gives) when it is
+     * given, else the one stored beside the weights file, else null.
+     */
+    static Calibration calibration(Path cache, int images, AlexNet net, ComputationGraph graph, WeightsSource source,
+                                   int threads) throws IOException {
+        Path weights = source == null ? null : source.file();
+        if (cache == null) {
             return weights == null ? null : Calibration.beside(weights);
         }
-        ImageSource images = Datasets.open(calibrate, threads, Preprocessing.resize(net), "train").get("train");
-        Preprocessing.Input input = source.input(net, null, images.stats(), false, images.imageSize());
-        return Calibrator.calibrate(net, graph, images, input, calibrationImages, 32, threads, calibrate.toString(),
-                weights);
+        ImageSource imgs = Datasets.open(cache, threads, Preprocessing.resize(net), "train").get("train");
+        Preprocessing.Input input = source != null ? source.input(net, null, imgs.stats(), false, imgs.imageSize())
+                : Preprocessing.input(net, null, null, imgs.stats(), false, imgs.imageSize());
+        return Calibrator.calibrate(net, graph, imgs, input, images, 32, threads, cache.toString(), weights);
     }
 }

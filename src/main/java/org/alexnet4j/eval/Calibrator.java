@@ -3,7 +3,7 @@ package org.alexnet4j.eval;
 import org.alexnet4j.data.ImageNetIterator;
 import org.alexnet4j.data.ImageSource;
 import org.alexnet4j.data.transforms.Preset;
-import org.alexnet4j.infer.Calibration;
+import org.alexnet4j.weights.Calibration;
 import org.alexnet4j.infer.OneDnnInference;
 import org.alexnet4j.model.AlexNet;
 import org.alexnet4j.util.ProgressBar;

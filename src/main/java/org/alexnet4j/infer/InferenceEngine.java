@@ -1,5 +1,6 @@
 package org.alexnet4j.infer;
 
+import org.alexnet4j.weights.Calibration;
 import org.alexnet4j.cuda.AlexNetEngine;
 import org.alexnet4j.cuda.CudaRuntime;
 import org.alexnet4j.model.AlexNet;

@@ -1,5 +1,6 @@
 package org.alexnet4j.infer;
 
+import org.alexnet4j.weights.Calibration;
 import org.alexnet4j.model.AlexNet;
 import org.alexnet4j.model.NetSpec;
 import org.alexnet4j.model.Padding;
@@ -401,19 +402,7 @@ public final class OneDnnInference implements AutoCloseable {
 
     /** int8: per output channel, 127 over the channel's largest |weight| (symmetric s8); else null. */
     private float[] weightScales(float[] w, int outChannels) {
-        if (precision != CpuPrecision.INT8) {
-            return null;
-        }
-        int per = w.length / outChannels;
-        float[] scales = new float[outChannels];
-        for (int o = 0; o < outChannels; o++) {
-            float max = 0;
-            for (int i = o * per; i < (o + 1) * per; i++) {
-                max = Math.max(max, Math.abs(w[i]));
-            }
-            scales[o] = max > 0 ? 127f / max : 1f;
-        }
-        return scales;
+        return precision == CpuPrecision.INT8 ? Calibration.weightScales(w, outChannels) : null;
     }
 
     /**

@@ -60,6 +60,8 @@ public final class OnnxExport {
     public static final int MAX_OPSET = 21;
     /** Metadata key of the model settings ({@link AlexNet#settings()} as JSON). */
     public static final String SETTINGS_KEY = "alexnet4j.settings";
+    /** Metadata key of the arithmetic: "fp32", or "int8 QDQ; ..." with the calibration's method and data. */
+    public static final String PRECISION_KEY = "alexnet4j.precision";
     public static final String INPUT = "input";
     public static final String LOGITS = "logits";
     public static final String PROBABILITIES = "probabilities";
@@ -69,7 +71,16 @@ public final class OnnxExport {
 
     /** Writes {@code weights} (PyTorch layout, as {@link TorchLayout#export}) as an ONNX model, atomically. */
     public static void write(Path file, AlexNet net, Map<String, NpyArray> weights, int opset) throws IOException {
-        ModelProto model = model(net, weights, opset);
+        write(file, net, weights, opset, null);
+    }
+
+    /**
+     * Writes {@code weights} as an ONNX model, atomically; with {@code calibration}, as a QDQ int8 model ({@link
+     * #model(AlexNet, Map, int, Calibration)}).
+     */
+    public static void write(Path file, AlexNet net, Map<String, NpyArray> weights, int opset,
+                             Calibration calibration) throws IOException {
+        ModelProto model = model(net, weights, opset, calibration);
         AtomicFiles.write(file, tmp -> {
             try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20)) {
                 model.writeTo(out);
@@ -82,13 +93,35 @@ public final class OnnxExport {
      * only, as {@link OnnxImport} compares files against).
      */
     public static ModelProto model(AlexNet net, Map<String, NpyArray> weights, int opset) {
+        return model(net, weights, opset, null);
+    }
+
+    /**
+     * The ONNX model of {@code net}; with {@code calibration}, the QDQ int8 model of what the int8 engine computes:
+     * before every Conv and Gemm, its input through {@code QuantizeLinear -> DequantizeLinear} on the calibrated scale
+     * (int8 for the image, uint8 for the rectified rest, zero point 0), its weights stored as int8 with one scale per
+     * output channel ({@code DequantizeLinear}, axis 0), biases, LRN, pooling and the softmax in float: the format
+     * ONNX Runtime's quantisation tools write and its QDQ fusion turns into integer kernels. Opset 13 or later
+     * (per-axis dequantisation).
+     */
+    public static ModelProto model(AlexNet net, Map<String, NpyArray> weights, int opset, Calibration calibration) {
         if (opset < MIN_OPSET || opset > MAX_OPSET) {
             throw new IllegalArgumentException("--opset must be in " + MIN_OPSET + ".." + MAX_OPSET + ", got " + opset);
+        }
+        if (calibration != null) {
+            if (opset < 13) {
+                throw new IllegalArgumentException("an int8 (QDQ) model needs --opset 13 or later (per-channel "
+                        + "DequantizeLinear), got " + opset);
+            }
+            if (weights == null) {
+                throw new IllegalArgumentException("an int8 (QDQ) model needs the weights");
+            }
+            calibration.checkCovers(net);
         }
         if (weights != null) {
             TorchLayout.validate(net, weights);
         }
-        Builder b = new Builder(net, weights, opset);
+        Builder b = new Builder(net, weights, opset, calibration);
         GraphProto graph = b.graph();
         String settings;
         try {
@@ -106,6 +139,9 @@ public final class OnnxExport {
                 .setDocString("AlexNet (" + net.variant().id() + ") exported by alexnet4j: " + net.settings())
                 .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(opset))
                 .addMetadataProps(StringStringEntryProto.newBuilder().setKey(SETTINGS_KEY).setValue(settings))
+                .addMetadataProps(StringStringEntryProto.newBuilder().setKey(PRECISION_KEY).setValue(
+                        calibration == null ? "fp32" : "int8 QDQ; activation ranges: " + calibration.method() + ", "
+                                + calibration.images() + " images of " + calibration.data()))
                 .setGraph(graph)
                 .build();
     }
@@ -133,13 +169,16 @@ public final class OnnxExport {
         private final AlexNet net;
         private final Map<String, NpyArray> weights;
         private final int opset;
+        /** The activation ranges of a QDQ int8 model; null for float. */
+        private final Calibration calibration;
         private final GraphProto.Builder g = GraphProto.newBuilder();
         private int counter;
 
-        Builder(AlexNet net, Map<String, NpyArray> weights, int opset) {
+        Builder(AlexNet net, Map<String, NpyArray> weights, int opset, Calibration calibration) {
             this.net = net;
             this.weights = weights;
             this.opset = opset;
+            this.calibration = calibration;
         }
 
         GraphProto graph() {
@@ -167,7 +206,7 @@ public final class OnnxExport {
                     x = pad(x, name + "_pad", pads);
                     pads = new int[4];
                 }
-                x = node("Conv", name, List.of(x, param(l, ".weight"), param(l, ".bias")),
+                x = node("Conv", name, List.of(quantized(x, l, first), weight(l), param(l, ".bias")),
                         ints("kernel_shape", l.kernel(), l.kernel()), ints("strides", block.stride(), block.stride()),
                         ints("pads", pads), ints("dilations", 1, 1), integer("group", l.groups()));
                 x = node("Relu", "relu" + name.substring(4), List.of(x));
@@ -186,7 +225,7 @@ public final class OnnxExport {
             x = node("Flatten", "flatten", List.of(x), integer("axis", 1));
             List<ParamLayer> fcs = net.paramLayers().subList(5, 8);
             for (ParamLayer l : fcs) {
-                x = node("Gemm", l.name(), List.of(x, param(l, ".weight"), param(l, ".bias")),
+                x = node("Gemm", l.name(), List.of(quantized(x, l, false), weight(l), param(l, ".bias")),
                         real("alpha", 1), real("beta", 1), integer("transB", 1));
                 if (l != fcs.get(2)) {
                     x = node("Relu", "relu" + l.name().substring(2), List.of(x));
@@ -268,6 +307,62 @@ public final class OnnxExport {
                 }
             }
             throw new IllegalStateException("no node produces " + from);
+        }
+
+        /**
+         * {@code x} as layer {@code l} reads it: in a QDQ model through QuantizeLinear and DequantizeLinear on the
+         * calibrated scale (int8 for the {@code signed} image, uint8 after a ReLU); else itself.
+         */
+        private String quantized(String x, ParamLayer l, boolean signed) {
+            if (calibration == null) {
+                return x;
+            }
+            String scale = l.name() + ".input_scale";
+            String zero = l.name() + ".input_zero_point";
+            g.addInitializer(TensorProto.newBuilder().setName(scale).setDataType(TensorProto.DataType.FLOAT
+                    .getNumber()).addFloatData(1f / calibration.scale(l.name(), signed)));
+            g.addInitializer(TensorProto.newBuilder().setName(zero).setDataType((signed ? TensorProto.DataType.INT8
+                    : TensorProto.DataType.UINT8).getNumber()).addInt32Data(0));
+            String q = node("QuantizeLinear", l.name() + "_quantize", List.of(x, scale, zero));
+            return node("DequantizeLinear", l.name() + "_dequantize", List.of(q, scale, zero));
+        }
+
+        /**
+         * Layer {@code l}'s weights: the float initializer, or in a QDQ model int8 values with a scale per output
+         * channel ({@link Calibration#weightScales}, as the int8 engine) through DequantizeLinear.
+         */
+        private String weight(ParamLayer l) {
+            if (calibration == null) {
+                return param(l, ".weight");
+            }
+            String key = TorchLayout.key(net, l) + ".weight";
+            float[] w = weights.get(key).data();
+            int oc = l.outChannels();
+            float[] scales = Calibration.weightScales(w, oc);
+            byte[] q = new byte[w.length];
+            int per = w.length / oc;
+            for (int i = 0; i < w.length; i++) {
+                q[i] = (byte) Math.max(-127, Math.min(127, Math.rint(w[i] * scales[i / per])));
+            }
+            TensorProto.Builder t = TensorProto.newBuilder().setName(key + "_quantized")
+                    .setDataType(TensorProto.DataType.INT8.getNumber())
+                    .setRawData(UnsafeByteOperations.unsafeWrap(q));
+            for (long d : l.weightShape()) {
+                t.addDims(d);
+            }
+            g.addInitializer(t);
+            TensorProto.Builder s = TensorProto.newBuilder().setName(key + "_scale").addDims(oc)
+                    .setDataType(TensorProto.DataType.FLOAT.getNumber());
+            TensorProto.Builder z = TensorProto.newBuilder().setName(key + "_zero_point").addDims(oc)
+                    .setDataType(TensorProto.DataType.INT8.getNumber())
+                    .setRawData(UnsafeByteOperations.unsafeWrap(new byte[oc]));
+            for (float f : scales) {
+                s.addFloatData(1f / f);
+            }
+            g.addInitializer(s);
+            g.addInitializer(z);
+            return node("DequantizeLinear", l.name() + "_weight_dequantize", List.of(key + "_quantized", key
+                    + "_scale", key + "_zero_point"), integer("axis", 0));
         }
 
         /** Adds the initializer for {@code layer + suffix} and returns its name. */

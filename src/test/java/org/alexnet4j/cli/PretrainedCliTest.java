@@ -40,7 +40,7 @@ class PretrainedCliTest {
         ok(args(CAFFE_SMALL, "export-weights", "--seed", "3", "--out", npz.toString()));
         CliRunner.Result e = ok(args(CAFFE_SMALL, "export-onnx", "--weights", npz.toString(), "--out",
                 onnx.toString()));
-        assertThat(e.out()).contains("wrote " + onnx + ": caffe net, opset 13");
+        assertThat(e.out()).contains("wrote " + onnx + ": caffe net, fp32, opset 13");
         ok(args(CAFFE_SMALL, "import-weights", "--weights", onnx.toString(), "--out", zip.toString()));
         ok("sample-input", "--count", "2", "--out", x.toString());
         ok(args(CAFFE_SMALL, "forward", "--weights", npz.toString(), "--input", x.toString(), "--output",

@@ -1,5 +1,6 @@
 package org.alexnet4j.infer;
 
+import org.alexnet4j.weights.Calibration;
 import org.alexnet4j.model.AlexNet;
 import org.alexnet4j.model.Variant;
 import org.deeplearning4j.nn.graph.ComputationGraph;

@@ -1,4 +1,4 @@
-package org.alexnet4j.infer;
+package org.alexnet4j.weights;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -46,6 +46,24 @@ public record Calibration(String format, String method, long images, String data
             throw new IllegalArgumentException("the calibration has no range for " + layer + "'s input");
         }
         return range > 0 ? (float) ((signed ? 127.0 : 255.0) / range) : 1f;
+    }
+
+    /**
+     * The s8 scales of a layer's weights ({@code [outChannels, ...]} row-major), one per output channel: 127 over the
+     * channel's largest |w| ({@code q = round(w * scale)}), 1 for a channel of zeros. The int8 engine and the QDQ ONNX
+     * export quantise with these.
+     */
+    public static float[] weightScales(float[] w, int outChannels) {
+        int per = w.length / outChannels;
+        float[] scales = new float[outChannels];
+        for (int o = 0; o < outChannels; o++) {
+            float max = 0;
+            for (int i = o * per; i < (o + 1) * per; i++) {
+                max = Math.max(max, Math.abs(w[i]));
+            }
+            scales[o] = max > 0 ? 127f / max : 1f;
+        }
+        return scales;
     }
 
     /** Refuses, with a sentence, a calibration that lacks one of {@code net}'s layers. */
@@ -111,7 +129,7 @@ public record Calibration(String format, String method, long images, String data
         return c;
     }
 
-    /** Accumulates ranges batch by batch ({@link OneDnnInference#inputRanges}). */
+    /** Accumulates ranges batch by batch ({@code OneDnnInference.inputRanges}). */
     public static final class Ranges {
         private final Map<String, Double> max = new LinkedHashMap<>();
         private long images;
