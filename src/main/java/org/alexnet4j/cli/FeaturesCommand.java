@@ -79,18 +79,20 @@ class FeaturesCommand implements Callable<Integer> {
         AlexNet net = loaded.net();
         FeatureExtractor fx = new FeatureExtractor(loaded.graph(), net, layer);
         org.alexnet4j.cuda.AlexNetEngine cuda = null;
-        if (engine.kind() == org.alexnet4j.infer.InferenceEngine.Kind.ONEDNN) {
-            throw new IllegalArgumentException("features run on DL4J's graph or the CUDA engine: --engine dl4j, cuda "
-                    + "or auto");
-        }
-        if (org.alexnet4j.infer.InferenceEngine.usesCuda(engine.kind(), net)) {
+        InferenceEngine onednn = null;
+        int t = threads.count();
+        if (engine.kind() == InferenceEngine.Kind.ONEDNN
+                || engine.cpuPrecision() != org.alexnet4j.infer.CpuPrecision.FP32) {
+            // the oneDNN engine where asked for, or for bf16 and int8 (auto's fp32 features stay on DL4J's graph)
+            onednn = engine.open(net, loaded.graph(), source, t);
+            fx.onOneDnn(onednn);
+        } else if (org.alexnet4j.infer.InferenceEngine.usesCuda(engine.kind(), net)) {
             InferenceEngine.Gpu gpu = engine.gpu();
             cuda = new org.alexnet4j.cuda.AlexNetEngine(net.spec(), org.alexnet4j.cuda.CudaRuntime.open(gpu.device(),
                     gpu.precision(), m -> { }), batch * (views.tenCrop() ? 10 : 1), net.seed());
             org.alexnet4j.weights.EngineWeights.toEngine(loaded.graph(), net, cuda);
             fx.onEngine(cuda);
         }
-        int t = threads.count();
         Map<String, ImageSource> sources = Datasets.open(data, t, Preprocessing.resize(net),
                 splits.toArray(new String[0]));
         Path tmp = Files.createTempDirectory(out.toAbsolutePath().getParent(), ".features");
@@ -123,6 +125,9 @@ class FeaturesCommand implements Callable<Integer> {
         } finally {
             if (cuda != null) {
                 cuda.close();
+            }
+            if (onednn != null) {
+                onednn.close();
             }
             if (!done) {
                 npz.abandon();

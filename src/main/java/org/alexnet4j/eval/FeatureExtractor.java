@@ -69,6 +69,21 @@ public final class FeatureExtractor {
         return this;
     }
 
+    private org.alexnet4j.infer.InferenceEngine onednn;
+
+    /**
+     * Computes the features on the oneDNN engine {@code engine} (in its precision: bf16, int8's dequantised
+     * activations) instead of DL4J's graph; it gives {@link org.alexnet4j.infer.OneDnnInference#FEATURE_LAYERS} only.
+     */
+    public FeatureExtractor onOneDnn(org.alexnet4j.infer.InferenceEngine engine) {
+        if (!org.alexnet4j.infer.OneDnnInference.FEATURE_LAYERS.contains(layer)) {
+            throw new IllegalArgumentException("--layer " + layer + " on the oneDNN engine: it gives "
+                    + org.alexnet4j.infer.OneDnnInference.FEATURE_LAYERS + "; use --engine dl4j for other layers");
+        }
+        this.onednn = engine;
+        return this;
+    }
+
     /** The graph vertex whose output is the feature {@code layer}. */
     static String vertex(ComputationGraph graph, String layer) {
         Map<String, List<String>> inputs = graph.getConfiguration().getVertexInputs();
@@ -117,7 +132,7 @@ public final class FeatureExtractor {
                 if (net.dataFormat() == CNN2DFormat.NHWC) {
                     x = x.permute(0, 2, 3, 1).dup('c');
                 }
-                INDArray a = engine != null ? engineFeatures(x) : activations(x);
+                INDArray a = engine != null ? engineFeatures(x) : onednn != null ? oneDnnFeatures(x) : activations(x);
                 List<Serializable> meta = ds.getExampleMetaData();
                 int[] label = ds.getLabels().argMax(1).toIntVector();
                 int step = ten ? TenCrop.VIEWS : 1;
@@ -139,6 +154,13 @@ public final class FeatureExtractor {
             }
             return new Summary(images, Math.max(dims, 0), it.skippedCount());
         }
+    }
+
+    /** As {@link #activations}, on the oneDNN engine. */
+    INDArray oneDnnFeatures(INDArray x) {
+        int n = (int) x.size(0);
+        float[] f = onednn.features(layer, x);
+        return org.nd4j.linalg.factory.Nd4j.create(f, new long[]{n, f.length / n}, 'c');
     }
 
     /** As {@link #activations}, on the engine (in pieces of its planned batch). */

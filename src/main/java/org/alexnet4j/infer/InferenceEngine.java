@@ -221,17 +221,39 @@ public final class InferenceEngine implements AutoCloseable {
                 .addiRowVector(graph.getLayer(AlexNet.OUTPUT).getParam("b"));
     }
 
+    /**
+     * The activations of {@code layer} ({@link OneDnnInference#FEATURE_LAYERS}) of the inputs {@code x}, {@code [n,
+     * dims]} row-major: the oneDNN engine only (in its precision).
+     */
+    public float[] features(String layer, INDArray x) {
+        if (!onednn) {
+            throw new IllegalStateException("features on the " + name() + " engine are the caller's (DL4J's graph)");
+        }
+        return onOneDnn(x, layer);
+    }
+
     /** The compiled engine's probabilities or logits of any number of inputs: short batches padded, long ones cut. */
-    private synchronized float[] onOneDnn(INDArray x, boolean logits) {
+    private float[] onOneDnn(INDArray x, boolean logits) {
+        return onOneDnn(x, logits ? "logits" : "probabilities");
+    }
+
+    /**
+     * The compiled engine's {@code what} ("probabilities", "logits" or a feature layer) of any number of inputs: short
+     * batches padded, long ones cut.
+     */
+    private synchronized float[] onOneDnn(INDArray x, String what) {
         long n = x.size(0);
         if (compiled == null) {
             compiled = OneDnnInference.compile(net, graph, (int) n, precision, calibration);
             log.debug("oneDNN engine compiled for batches of {}", n);
         }
         int b = compiled.batch();
-        int classes = net.numClasses();
+        boolean feature = !what.equals("logits") && !what.equals("probabilities");
+        int classes = feature ? compiled.featureDims(what) : net.numClasses(); // outputs per example
+        java.util.function.Function<INDArray, float[]> run = feature ? in -> compiled.features(what, in)
+                : in -> compiled.run(in, what.equals("logits"));
         if (n == b) {
-            return compiled.run(x, logits);
+            return run.apply(x);
         }
         float[] out = new float[(int) n * classes];
         if (staging == null) {
@@ -248,7 +270,7 @@ public final class InferenceEngine implements AutoCloseable {
                 staging.get(NDArrayIndex.interval(len, filled)).assign(0);
             }
             filled = len;
-            float[] r = compiled.run(staging, logits);
+            float[] r = run.apply(staging);
             System.arraycopy(r, 0, out, (int) from * classes, (int) len * classes);
         }
         return out;

@@ -69,6 +69,17 @@ public final class OneDnnInference implements AutoCloseable {
     private final List<Step> steps = new ArrayList<>();
     /** Steps up to fc8's output: the softmax after them is left out when only the logits are asked for. */
     private int logitSteps;
+    /** The layers {@link #features} gives. */
+    public static final List<String> FEATURE_LAYERS = List.of("pool5", "fc6", "fc7", "fc8");
+
+    /**
+     * A feature layer: the steps that compute it ({@code steps[0, upTo)}), the reorder (not in {@link #steps}) that
+     * writes it as plain fp32 (null where it already is), and that buffer of {@code dims} floats per example.
+     */
+    private record Feature(int upTo, Step reorder, FloatPointer out, int dims) {
+    }
+
+    private final Map<String, Feature> features = new java.util.LinkedHashMap<>();
     /** Everything native this engine owns, released by {@link #close()}. */
     private final List<Pointer> owned = new ArrayList<>();
     /** The primitives' scratchpads, so that {@link #output} may run in any thread (see {@link Dnnl.Scratchpad}). */
@@ -226,17 +237,26 @@ public final class OneDnnInference implements AutoCloseable {
                 first = false;
                 index++;
             }
+            Map<String, Act> featureActs = new java.util.LinkedHashMap<>();
+            Map<String, Integer> featureSteps = new java.util.HashMap<>();
+            featureActs.put("pool5", cur);
+            featureSteps.put("pool5", steps.size());
             List<ParamLayer> fcs = params.subList(5, 8);
             for (int i = 0; i < fcs.size(); i++) {
                 ParamLayer l = fcs.get(i);
                 long[] wDims = i == 0 ? new long[]{l.outChannels(), channels, spatial, spatial}
                         : new long[]{l.outChannels(), l.inPerGroup()};
                 cur = innerProduct(cur, l, weights, wDims, i < 2, i < 2 ? fcs.get(i + 1) : null);
+                featureActs.put(FEATURE_LAYERS.get(i + 1), cur);
+                featureSteps.put(FEATURE_LAYERS.get(i + 1), steps.size());
             }
             logits = cur.mem().buffer();
             logitSteps = steps.size();
             Mem probs = softmax(cur.mem());
             probabilities = probs.buffer();
+            for (Map.Entry<String, Act> f : featureActs.entrySet()) {
+                features.put(f.getKey(), feature(f.getValue(), featureSteps.get(f.getKey())));
+            }
             scratchpad.allocate();
         } catch (RuntimeException | Error e) {
             close();
@@ -301,6 +321,16 @@ public final class OneDnnInference implements AutoCloseable {
      * {@code x}, {@code [batch, classes]} row-major.
      */
     public synchronized float[] run(INDArray x, boolean logits) {
+        INDArray in = checkedInput(x);
+        execute(logits ? steps.subList(0, logitSteps) : steps);
+        float[] p = new float[batch * net.numClasses()];
+        (logits ? this.logits : probabilities).position(0).get(p);
+        java.lang.ref.Reference.reachabilityFence(in); // its memory was read by the primitives above
+        return p;
+    }
+
+    /** {@code x} as the input memory reads it (float, dense, row-major), after checking its shape. */
+    private INDArray checkedInput(INDArray x) {
         if (closed) {
             throw new IllegalStateException("this oneDNN engine is closed");
         }
@@ -312,14 +342,15 @@ public final class OneDnnInference implements AutoCloseable {
         INDArray in = x.dataType() == DataType.FLOAT && x.ordering() == 'c' && !x.isView() ? x
                 : x.castTo(DataType.FLOAT).dup('c');
         check(dnnl_memory_set_data_handle(input, in.data().addressPointer()), "input");
-        for (Step st : logits ? steps.subList(0, logitSteps) : steps) {
+        return in;
+    }
+
+    /** Runs {@code list} on the stream and waits for it. */
+    private void execute(List<Step> list) {
+        for (Step st : list) {
             check(dnnl_primitive_execute(st.primitive(), stream, st.count(), st.args()), "execute");
         }
         check(dnnl_stream_wait(stream), "wait");
-        float[] p = new float[batch * net.numClasses()];
-        (logits ? this.logits : probabilities).get(p);
-        java.lang.ref.Reference.reachabilityFence(in); // its memory was read by the primitives above
-        return p;
     }
 
     /**
@@ -548,6 +579,11 @@ public final class OneDnnInference implements AutoCloseable {
      * plain copy or type conversion; int8: quantisation, rounding to nearest and saturating).
      */
     private void copy(Mem src, Mem dst, float scale) {
+        steps.add(reorderStep(src, dst, scale));
+    }
+
+    /** {@link #copy}'s step, not added to the steps. */
+    private Step reorderStep(Mem src, Mem dst, float scale) {
         dnnl_primitive_attr attr = scratchpad.attr();
         if (scale != 1f) {
             attr = new dnnl_primitive_attr();
@@ -559,7 +595,51 @@ public final class OneDnnInference implements AutoCloseable {
         dnnl_primitive_desc pd = new dnnl_primitive_desc();
         check(dnnl_reorder_primitive_desc_create(pd, src.desc(), engine, dst.desc(), engine, attr), "reorder");
         owned.add(pd);
-        step(pd, "reorder", DNNL_ARG_FROM, src, DNNL_ARG_TO, dst);
+        return makeStep(pd, "reorder", DNNL_ARG_FROM, src, DNNL_ARG_TO, dst);
+    }
+
+    /**
+     * The feature layer whose activations are {@code act} after {@code upTo} steps, as plain fp32 ({@code [N, C, H,
+     * W]} or {@code [N, C]}): the memory itself where it is that already, else a reorder (int8: dequantised).
+     */
+    private Feature feature(Act act, int upTo) {
+        long[] d = dims(act.mem().desc());
+        dnnl_memory_desc_t plain = desc(d, d.length == 4 ? dnnl_nchw : dnnl_nc);
+        int dims = (int) (java.util.Arrays.stream(d).reduce(1, (a, b) -> a * b) / batch);
+        if (act.scale() == 1f && dnnl_memory_desc_equal(act.mem().desc(), plain) == 1) {
+            return new Feature(upTo, null, act.mem().buffer(), dims);
+        }
+        Mem out = allocate(plain);
+        return new Feature(upTo, reorderStep(act.mem(), out, 1f / act.scale()), out.buffer(), dims);
+    }
+
+    /** The number of features per example of {@code layer} ({@link #FEATURE_LAYERS}). */
+    public int featureDims(String layer) {
+        Feature f = features.get(layer);
+        if (f == null) {
+            throw new IllegalArgumentException("the oneDNN engine gives the features of " + FEATURE_LAYERS + ", not '"
+                    + layer + "'");
+        }
+        return f.dims();
+    }
+
+    /**
+     * The activations of {@code layer} ({@link #FEATURE_LAYERS}: pool5 as fc6 reads it, fc6 and fc7 after their ReLU,
+     * fc8's logits) for the input {@code x}, {@code [batch, featureDims]} row-major, pool5 in NCHW order, as fp32
+     * (int8's integers dequantised).
+     */
+    public synchronized float[] features(String layer, INDArray x) {
+        int dims = featureDims(layer);
+        Feature f = features.get(layer);
+        INDArray in = checkedInput(x);
+        execute(steps.subList(0, f.upTo()));
+        if (f.reorder() != null) {
+            execute(List.of(f.reorder()));
+        }
+        float[] out = new float[batch * dims];
+        f.out().position(0).get(out);
+        java.lang.ref.Reference.reachabilityFence(in);
+        return out;
     }
 
     private Mem pool(Mem src, int channels, int out, int window, int extra) {
@@ -778,13 +858,18 @@ public final class OneDnnInference implements AutoCloseable {
 
     private void step(dnnl_primitive_desc pd, String what, Object... kindAndMem) {
         implementations.add(what + ": " + implementation(pd));
+        steps.add(makeStep(pd, what, kindAndMem));
+    }
+
+    /** The primitive of {@code pd} with its arguments (and scratchpad). */
+    private Step makeStep(dnnl_primitive_desc pd, String what, Object... kindAndMem) {
         dnnl_primitive p = new dnnl_primitive();
         check(dnnl_primitive_create(p, pd), what);
         owned.add(p);
         Object[] all = scratchpad.withScratchpad(pd, kindAndMem);
         dnnl_exec_arg_t a = args(all);
         owned.add(a);
-        steps.add(new Step(p, a, all.length / 2));
+        return new Step(p, a, all.length / 2);
     }
 
     /** {@link Dnnl#args} of pairs of argument kind and {@link Mem}. */

@@ -107,6 +107,13 @@ class PrecisionCliTest {
             }
             assertThat(diff / max).as(p).isLessThan(p.equals("bf16") ? 0.02 : 0.1);
         }
+        Path npz = tmp.resolve("features-int8.npz");
+        CliRunner.Result f = CliRunner.run("features", "--run", run.toString(), "--data", cache.toString(), "--split",
+                "val", "--layer", "fc7", "--precision", "int8", "--calibrate", cache.toString(),
+                "--calibration-images", "4", "--out", npz.toString());
+        assertThat(f.exit()).as(f.err()).isZero();
+        assertThat(f.out()).contains("val: 12 images x 512 features");
+        assertThat(npz).exists();
         CliRunner.Result dl4j = CliRunner.run("forward", "--run", run.toString(), "--input", in.toString(),
                 "--output", tmp.resolve("z.npy").toString(), "--precision", "bf16", "--engine", "dl4j");
         assertThat(dl4j.err()).contains("--precision bf16 runs on the oneDNN engine").contains("dl4j computes in "

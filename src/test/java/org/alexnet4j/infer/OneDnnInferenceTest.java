@@ -158,6 +158,27 @@ public class OneDnnInferenceTest {
     }
 
     @Test
+    void itsFeaturesAreTheGraphsActivations() {
+        for (AlexNet net : new AlexNet[]{AlexNet.builder(Variant.PAPER).width(0.25).numClasses(10).seed(3).build(),
+                AlexNet.builder(Variant.TORCHVISION).width(0.5).numClasses(10).seed(8).build()}) {
+            ComputationGraph g = graph(net);
+            try (InferenceEngine e = InferenceEngine.open(InferenceEngine.Kind.ONEDNN, net, g)) {
+                for (int n : new int[]{4, 3}) { // compiled for 4, then padded
+                    INDArray x = input(net, n, n);
+                    for (String layer : OneDnnInference.FEATURE_LAYERS) {
+                        INDArray want = new org.alexnet4j.eval.FeatureExtractor(g, net, layer).activations(x);
+                        INDArray got = Nd4j.create(e.features(layer, x), want.shape(), 'c');
+                        assertThat(got.sub(want).amaxNumber().doubleValue() / want.amaxNumber().doubleValue())
+                                .as("%s %s n=%d", net.variant(), layer, n).isLessThan(2e-5);
+                    }
+                }
+                assertThatThrownBy(() -> e.features("conv3", input(net, 4, 1)))
+                        .hasMessageContaining("gives the features of [pool5, fc6, fc7, fc8], not 'conv3'");
+            }
+        }
+    }
+
+    @Test
     void netsItDoesNotCoverStayOnDl4jOrAreRefusedWithTheReason() {
         AlexNet nhwc = AlexNet.builder(Variant.PAPER).width(0.25).numClasses(10).dataFormat(CNN2DFormat.NHWC).build();
         assertThat(OneDnnInference.unsupported(nhwc)).contains("NHWC");

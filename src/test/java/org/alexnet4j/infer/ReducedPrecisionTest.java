@@ -88,6 +88,26 @@ public class ReducedPrecisionTest {
         assertClose(AlexNet.builder(Variant.PAPER).lrn(false).width(0.5).numClasses(10).seed(9).build(), 1);
     }
 
+    @Test
+    void featuresInBf16AndInt8AreFp32sWithinTheirTolerance() throws IOException {
+        AlexNet net = AlexNet.builder(Variant.PAPER).width(0.25).numClasses(10).seed(4).build();
+        ComputationGraph g = OneDnnInferenceTest.graph(net);
+        Calibration cal = calibrate(net, g, input(net, 16, 7));
+        INDArray x = input(net, 3, 5);
+        try (OneDnnInference fp32 = OneDnnInference.compile(net, g, 3)) {
+            for (CpuPrecision p : new CpuPrecision[]{CpuPrecision.BF16, CpuPrecision.INT8}) {
+                try (OneDnnInference e = OneDnnInference.compile(net, g, 3, p, cal)) {
+                    for (String layer : OneDnnInference.FEATURE_LAYERS) {
+                        assertThat(e.featureDims(layer)).isEqualTo(fp32.featureDims(layer));
+                        double tolerance = e.precision() == CpuPrecision.INT8 ? INT8_TOLERANCE : BF16_TOLERANCE;
+                        assertThat(logitError(e.features(layer, x), fp32.features(layer, x)))
+                                .as("%s in %s", layer, e.precision()).isLessThan(tolerance);
+                    }
+                }
+            }
+        }
+    }
+
     /** A calibration of every layer with the same range (enough to compile). */
     private static Calibration uniform(AlexNet net) {
         Map<String, Double> r = new LinkedHashMap<>();
