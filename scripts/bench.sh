@@ -6,7 +6,7 @@
 #   - the paper net with DL4J's LRN layer,
 #   - torchvision's AlexNet and DL4J's zoo AlexNet (the in-run baseline), and ONNX Runtime (Java, CPU) on the
 #     project's ONNX export of the same paper net (inference only),
-#   - an inference sweep over batches 1..256 of the paper net (its oneDNN engine) and ONNX Runtime, with
+#   - an inference sweep over batches 1..256 of the paper net (its oneDNN engine in fp32, bf16 and int8) and ONNX Runtime, with
 #     latency percentiles, a CSV in
 #     timm's columns and a throughput-against-batch plot (next to OUT.md),
 #   - the paper net's per-layer breakdown and the price of its two towers,
@@ -52,11 +52,12 @@ mkdir -p "$(dirname "$OUT")"
   fi
   echo
   SWEEP="$(dirname "$OUT")/$(basename "$OUT" .md)-sweep"
-  echo "Batch sweep: \`scripts/alexnet4j bench --bench-model paper,onnxruntime --mode infer --batch 1,8,32,128,256"
+  echo "Batch sweep: \`scripts/alexnet4j bench --bench-model paper,onnxruntime --mode infer --batch 1,8,32,128,256 --precision fp32,bf16,int8"
   echo "--warmup 2 --iters $(( ITERS * 4 )) --markdown --csv $(basename "$SWEEP").csv --plot $(basename "$SWEEP").png\`"
   echo "(inference latency p50 = the median column, p90, p99; the CSV has timm's columns)"
   echo
-  "$A" bench --bench-model paper,onnxruntime --mode infer --batch 1,8,32,128,256 --warmup 2 --iters $(( ITERS * 4 )) \
+  "$A" bench --bench-model paper,onnxruntime --mode infer --batch 1,8,32,128,256 --precision fp32,bf16,int8 \
+    --warmup 2 --iters $(( ITERS * 4 )) \
     --markdown --csv "$SWEEP.csv" --plot "$SWEEP.png" 2>/dev/null | grep -E '^\|'
   echo
   echo "Command: \`scripts/alexnet4j bench --bench-model paper --mode train --per-layer --tower-cost ${COMMON[*]}\`"

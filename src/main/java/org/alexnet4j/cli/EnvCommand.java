@@ -31,6 +31,11 @@ class EnvCommand implements Callable<Integer> {
         info.put("maxBytes", System.getProperty("org.bytedeco.javacpp.maxbytes", "default"));
         info.put("maxPhysicalBytes", System.getProperty("org.bytedeco.javacpp.maxphysicalbytes", "default"));
         String why = org.alexnet4j.cuda.CudaRuntime.whyNot();
+        // what the CPU's oneDNN engine dispatches to, and so what --precision bf16 and int8 get here
+        info.put("cpuIsa", org.alexnet4j.runtime.Dnnl.isaName());
+        info.put("cpuPrecisions", "fp32, bf16" + (org.alexnet4j.infer.OneDnnInference.available(
+                org.alexnet4j.infer.CpuPrecision.BF16) == org.alexnet4j.infer.CpuPrecision.BF16 ? "" : " (as fp32)")
+                + ", int8");
         info.put("cudaEngine", why == null ? "usable: " + org.alexnet4j.cuda.CudaRuntime.probe(0).asMap()
                 : "not usable: " + why);
         if (json) {
