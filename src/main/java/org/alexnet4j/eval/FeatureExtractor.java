@@ -42,7 +42,8 @@ public final class FeatureExtractor {
     private final String vertex;
     private final boolean logits;
     private final String layer;
-    private org.alexnet4j.cuda.AlexNetEngine engine;
+    /** An engine's features of a batch ({@code [N * D]} row-major), or null for DL4J's graph. */
+    private java.util.function.Function<INDArray, float[]> engineFeatures;
 
     /**
      * @param layer {@code fc6}, {@code fc7}, {@code fc8} (logits, before the softmax), {@code pool5} (the map fc6
@@ -61,27 +62,28 @@ public final class FeatureExtractor {
      * graph; it gives {@link org.alexnet4j.cuda.AlexNetEngine#FEATURE_LAYERS} only. Closed with the caller's engine.
      */
     public FeatureExtractor onEngine(org.alexnet4j.cuda.AlexNetEngine engine) {
-        if (!org.alexnet4j.cuda.AlexNetEngine.FEATURE_LAYERS.contains(layer)) {
-            throw new IllegalArgumentException("--layer " + layer + " on the CUDA engine: it gives "
-                    + org.alexnet4j.cuda.AlexNetEngine.FEATURE_LAYERS + "; use --engine dl4j for other layers");
-        }
-        this.engine = engine;
+        requireLayer(org.alexnet4j.cuda.AlexNetEngine.FEATURE_LAYERS, "CUDA");
+        engineFeatures = x -> engine.features(layer, org.alexnet4j.infer.InferenceEngine.nchwFloats(x, net),
+                (int) x.size(0));
         return this;
     }
-
-    private org.alexnet4j.infer.InferenceEngine onednn;
 
     /**
      * Computes the features on the oneDNN engine {@code engine} (in its precision: bf16, int8's dequantised
      * activations) instead of DL4J's graph; it gives {@link org.alexnet4j.infer.OneDnnInference#FEATURE_LAYERS} only.
      */
     public FeatureExtractor onOneDnn(org.alexnet4j.infer.InferenceEngine engine) {
-        if (!org.alexnet4j.infer.OneDnnInference.FEATURE_LAYERS.contains(layer)) {
-            throw new IllegalArgumentException("--layer " + layer + " on the oneDNN engine: it gives "
-                    + org.alexnet4j.infer.OneDnnInference.FEATURE_LAYERS + "; use --engine dl4j for other layers");
-        }
-        this.onednn = engine;
+        requireLayer(org.alexnet4j.infer.OneDnnInference.FEATURE_LAYERS, "oneDNN");
+        engineFeatures = x -> engine.features(layer, x);
         return this;
+    }
+
+    /** Refuses, with a sentence, a layer the engine {@code name} does not give. */
+    private void requireLayer(List<String> layers, String name) {
+        if (!layers.contains(layer)) {
+            throw new IllegalArgumentException("--layer " + layer + " on the " + name + " engine: it gives " + layers
+                    + "; use --engine dl4j for other layers");
+        }
     }
 
     /** The graph vertex whose output is the feature {@code layer}. */
@@ -132,7 +134,7 @@ public final class FeatureExtractor {
                 if (net.dataFormat() == CNN2DFormat.NHWC) {
                     x = x.permute(0, 2, 3, 1).dup('c');
                 }
-                INDArray a = engine != null ? engineFeatures(x) : onednn != null ? oneDnnFeatures(x) : activations(x);
+                INDArray a = engineFeatures != null ? engineFeatures(x) : activations(x);
                 List<Serializable> meta = ds.getExampleMetaData();
                 int[] label = ds.getLabels().argMax(1).toIntVector();
                 int step = ten ? TenCrop.VIEWS : 1;
@@ -156,17 +158,10 @@ public final class FeatureExtractor {
         }
     }
 
-    /** As {@link #activations}, on the oneDNN engine. */
-    INDArray oneDnnFeatures(INDArray x) {
-        int n = (int) x.size(0);
-        float[] f = onednn.features(layer, x);
-        return org.nd4j.linalg.factory.Nd4j.create(f, new long[]{n, f.length / n}, 'c');
-    }
-
-    /** As {@link #activations}, on the engine (in pieces of its planned batch). */
+    /** As {@link #activations}, on the engine set by {@link #onEngine} or {@link #onOneDnn}. */
     INDArray engineFeatures(INDArray x) {
         int n = (int) x.size(0);
-        float[] f = engine.features(layer, org.alexnet4j.infer.InferenceEngine.nchwFloats(x, net), n);
+        float[] f = engineFeatures.apply(x);
         return org.nd4j.linalg.factory.Nd4j.create(f, new long[]{n, f.length / n}, 'c');
     }
 

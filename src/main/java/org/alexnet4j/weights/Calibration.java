@@ -90,10 +90,8 @@ public record Calibration(String format, String method, long images, String data
 
     /** Writes this calibration to {@code file}. */
     public void write(Path file) throws IOException {
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        JSON.writeValue(tmp.toFile(), this);
-        Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        byte[] json = JSON.writeValueAsBytes(this);
+        org.alexnet4j.util.AtomicFiles.write(file, tmp -> Files.write(tmp, json));
     }
 
     /** Reads a calibration file, refusing (with a sentence) a file of another format. */
