@@ -73,9 +73,10 @@ class EngineOption {
                 throw new IllegalArgumentException("--precision must be fp32, bf16 or int8 (the CPU), or fp32-fast or "
                         + "tf32 (the cuda engine), got '" + precision + "'");
             }
-            if (kind() != InferenceEngine.Kind.CUDA) {
-                throw new IllegalArgumentException("--precision " + precision + " is the cuda engine's: add "
-                        + "--engine cuda, or use fp32, bf16 or int8 on the CPU");
+            if (kind() == InferenceEngine.Kind.ONEDNN || kind() == InferenceEngine.Kind.DL4J) {
+                // auto keeps it for the GPU it may find (on a CPU the engines compute in fp32)
+                throw new IllegalArgumentException("--precision " + precision + " is the cuda engine's, not --engine "
+                        + kind().id() + "'s: use fp32, bf16 or int8 on the CPU");
             }
             return CpuPrecision.FP32;
         }

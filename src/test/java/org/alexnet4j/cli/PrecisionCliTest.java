@@ -119,8 +119,8 @@ class PrecisionCliTest {
         assertThat(dl4j.err()).contains("--precision bf16 runs on the oneDNN engine").contains("dl4j computes in "
                 + "fp32");
         CliRunner.Result tf32 = CliRunner.run("eval", "--data", cache.toString(), "--run", run.toString(),
-                "--precision", "tf32");
-        assertThat(tf32.err()).contains("--precision tf32 is the cuda engine's");
+                "--precision", "tf32", "--engine", "onednn");
+        assertThat(tf32.err()).contains("--precision tf32 is the cuda engine's, not --engine onednn's");
         CliRunner.Result bad = CliRunner.run("eval", "--data", cache.toString(), "--run", run.toString(),
                 "--precision", "fp8");
         assertThat(bad.err()).contains("--precision must be fp32, bf16 or int8 (the CPU), or fp32-fast or tf32");
