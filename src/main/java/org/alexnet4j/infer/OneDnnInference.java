@@ -53,6 +53,10 @@ import static org.bytedeco.dnnl.global.dnnl.*;
  * layouts when each tower's channels fill whole blocks (otherwise the output is reordered to NCHW first). Nets this
  * engine does not cover ({@link #unsupported}) stay on DL4J. It reads the input's memory directly, so it runs on the
  * CPU backend only ({@link HostMemory#direct()}).
+ *
+ * <p>It computes in fp32, bf16 or int8 ({@link CpuPrecision}; docs/precision.md): bf16 weights and activations with
+ * fp32 sums; int8 with s8 weights scaled per output channel, the image as s8 and every rectified activation as u8 on
+ * the scales of a {@link Calibration}, int32 sums scaled straight into the next layer's integers, LRN in fp32.
  */
 public final class OneDnnInference implements AutoCloseable {
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(OneDnnInference.class);
