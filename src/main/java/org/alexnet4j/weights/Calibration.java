@@ -57,11 +57,11 @@ public record Calibration(String format, String method, long images, String data
         int per = w.length / outChannels;
         float[] scales = new float[outChannels];
         for (int o = 0; o < outChannels; o++) {
-            float max = 0;
+            float largest = 0;
             for (int i = o * per; i < (o + 1) * per; i++) {
-                max = Math.max(max, Math.abs(w[i]));
+                largest = Math.max(largest, Math.abs(w[i]));
             }
-            scales[o] = max > 0 ? 127f / max : 1f;
+            scales[o] = largest > 0 ? 127f / largest : 1f;
         }
         return scales;
     }

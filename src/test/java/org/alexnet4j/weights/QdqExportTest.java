@@ -49,8 +49,15 @@ class QdqExportTest {
         }
         double againstInt8 = OnnxRuntimeRunner.relErr(ort, int8);
         double againstFp32 = OnnxRuntimeRunner.relErr(ort, fp32);
-        assertThat(againstInt8).as("%s: ONNX Runtime's QDQ against the int8 engine", net).isLessThan(0.02);
-        assertThat(againstInt8).as("closer to the int8 engine than to fp32").isLessThan(againstFp32);
+        // without VNNI oneDNN halves conv1's weights (s8 input) and sums u8 x s8 pairs in 16 bits first: not quite
+        // the file's function (3 % measured with DNNL_MAX_CPU_ISA=AVX2), compared as int8 is with fp32
+        boolean vnni = org.alexnet4j.runtime.Dnnl.has(org.bytedeco.dnnl.global.dnnl.dnnl_cpu_isa_avx512_core_vnni)
+                || org.alexnet4j.runtime.Dnnl.has(org.bytedeco.dnnl.global.dnnl.dnnl_cpu_isa_avx2_vnni);
+        assertThat(againstInt8).as("%s: ONNX Runtime's QDQ against the int8 engine", net)
+                .isLessThan(vnni ? 0.02 : 0.06);
+        if (vnni) {
+            assertThat(againstInt8).as("closer to the int8 engine than to fp32").isLessThan(againstFp32);
+        }
         assertThat(ort.argMax(1).toLongVector()).isEqualTo(int8.argMax(1).toLongVector());
     }
 
