@@ -241,8 +241,29 @@ public final class ModelBench {
      * timing is ORT's run alone, like the other subjects' forward passes.
      */
     public static Subject onnxRuntime(AlexNet net, int threads) {
+        return onnxRuntime(net, threads, false);
+    }
+
+    /**
+     * As {@link #onnxRuntime(AlexNet, int)}; {@code int8}: the QDQ int8 export ({@code export-onnx --precision int8},
+     * which ONNX Runtime's graph optimisation turns into its integer kernels), calibrated on a batch drawn as the timed
+     * ones are: the int8 peer of the int8 engine.
+     */
+    public static Subject onnxRuntime(AlexNet net, int threads, boolean int8) {
         ComputationGraph g = graph(net, CacheMode.NONE);
-        byte[] model = OnnxExport.model(net, TorchLayout.export(g, net), OnnxExport.DEFAULT_OPSET).toByteArray();
+        org.alexnet4j.weights.Calibration calibration = null;
+        if (int8) {
+            org.alexnet4j.weights.Calibration.Ranges r = new org.alexnet4j.weights.Calibration.Ranges();
+            INDArray x = Nd4j.rand(DataType.FLOAT, 8, 3, net.inputSize(), net.inputSize()).subi(0.5).muli(100);
+            try (org.alexnet4j.infer.OneDnnInference fp32 = org.alexnet4j.infer.OneDnnInference.compile(net, g, 8)) {
+                r.add(fp32.inputRanges(x), 8);
+                calibration = r.toCalibration("random inputs", "none", null);
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
+        byte[] model = OnnxExport.model(net, TorchLayout.export(g, net), OnnxExport.DEFAULT_OPSET, calibration)
+                .toByteArray();
         try {
             OrtEnvironment env = OrtEnvironment.getEnvironment();
             OrtSession.SessionOptions o = new OrtSession.SessionOptions();
@@ -252,8 +273,8 @@ public final class ModelBench {
             OrtSession session = env.createSession(model, o);
             INDArray[] lastInput = new INDArray[1];
             OnnxTensor[] tensor = new OnnxTensor[1];
-            return new Subject("onnxruntime " + net.variant().id(), net.exampleShape(), net.numClasses(),
-                    g.numParams(), null, (x, train) -> {
+            return new Subject("onnxruntime " + net.variant().id() + (int8 ? " (int8 QDQ)" : ""),
+                    net.exampleShape(), net.numClasses(), g.numParams(), null, (x, train) -> {
                 try {
                     if (lastInput[0] != x) {
                         if (tensor[0] != null) {
@@ -272,7 +293,7 @@ public final class ModelBench {
                 } catch (OrtException e) {
                     throw new IllegalStateException("ONNX Runtime failed: " + e.getMessage(), e);
                 }
-            });
+            }, int8 ? "int8" : "fp32");
         } catch (OrtException e) {
             throw new IllegalStateException("ONNX Runtime could not load the exported net: " + e.getMessage(), e);
         }

@@ -131,6 +131,13 @@ class BenchCommand implements Callable<Integer> {
             if (m.equals("onnxruntime")) {
                 model.model = "paper";
                 AlexNet peer = model.build();
+                if (java.util.Arrays.stream(engine.precision.split(",")).anyMatch(p -> p.trim().equals("int8"))) {
+                    // the int8 engine's peer: ONNX Runtime on the QDQ export
+                    ModelBench.Subject q = ModelBench.onnxRuntime(peer, Runtime.getRuntime().availableProcessors(),
+                            true);
+                    subjects.add(q);
+                    macs.put(q.name(), ModelSummary.of(peer).totalMacs());
+                }
                 s = ModelBench.onnxRuntime(peer, Runtime.getRuntime().availableProcessors());
                 macs.put(s.name(), ModelSummary.of(peer).totalMacs());
             } else if (m.equals("zoo")) {

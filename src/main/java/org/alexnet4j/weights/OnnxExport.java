@@ -206,7 +206,7 @@ public final class OnnxExport {
                     x = pad(x, name + "_pad", pads);
                     pads = new int[4];
                 }
-                x = node("Conv", name, List.of(quantized(x, l, first), weight(l), param(l, ".bias")),
+                x = node("Conv", name, List.of(quantized(x, l, first), weight(l), bias(l, first)),
                         ints("kernel_shape", l.kernel(), l.kernel()), ints("strides", block.stride(), block.stride()),
                         ints("pads", pads), ints("dilations", 1, 1), integer("group", l.groups()));
                 x = node("Relu", "relu" + name.substring(4), List.of(x));
@@ -225,7 +225,7 @@ public final class OnnxExport {
             x = node("Flatten", "flatten", List.of(x), integer("axis", 1));
             List<ParamLayer> fcs = net.paramLayers().subList(5, 8);
             for (ParamLayer l : fcs) {
-                x = node("Gemm", l.name(), List.of(quantized(x, l, false), weight(l), param(l, ".bias")),
+                x = node("Gemm", l.name(), List.of(quantized(x, l, false), weight(l), bias(l, false)),
                         real("alpha", 1), real("beta", 1), integer("transB", 1));
                 if (l != fcs.get(2)) {
                     x = node("Relu", "relu" + l.name().substring(2), List.of(x));
@@ -363,6 +363,39 @@ public final class OnnxExport {
             g.addInitializer(z);
             return node("DequantizeLinear", l.name() + "_weight_dequantize", List.of(key + "_quantized", key
                     + "_scale", key + "_zero_point"), integer("axis", 0));
+        }
+
+        /**
+         * Layer {@code l}'s bias: the float initializer, or in a QDQ model int32 values on the scale of the layer's
+         * products ({@code s_in * s_w[c]}) through DequantizeLinear, the form ONNX Runtime fuses into QLinearConv and
+         * QGemm (a float bias keeps its Conv in float between dequantised tensors: slower than fp32, measured).
+         */
+        private String bias(ParamLayer l, boolean signedInput) {
+            if (calibration == null) {
+                return param(l, ".bias");
+            }
+            String key = TorchLayout.key(net, l);
+            float[] b = weights.get(key + ".bias").data();
+            float[] ws = Calibration.weightScales(weights.get(key + ".weight").data(), l.outChannels());
+            float in = calibration.scale(l.name(), signedInput);
+            TensorProto.Builder q = TensorProto.newBuilder().setName(key + ".bias_quantized").addDims(b.length)
+                    .setDataType(TensorProto.DataType.INT32.getNumber());
+            TensorProto.Builder sc = TensorProto.newBuilder().setName(key + ".bias_scale").addDims(b.length)
+                    .setDataType(TensorProto.DataType.FLOAT.getNumber());
+            TensorProto.Builder z = TensorProto.newBuilder().setName(key + ".bias_zero_point").addDims(b.length)
+                    .setDataType(TensorProto.DataType.INT32.getNumber());
+            for (int c = 0; c < b.length; c++) {
+                float scale = in * ws[c];
+                q.addInt32Data((int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE,
+                        Math.rint((double) b[c] * scale))));
+                sc.addFloatData(1f / scale);
+                z.addInt32Data(0);
+            }
+            g.addInitializer(q);
+            g.addInitializer(sc);
+            g.addInitializer(z);
+            return node("DequantizeLinear", l.name() + "_bias_dequantize", List.of(key + ".bias_quantized", key
+                    + ".bias_scale", key + ".bias_zero_point"), integer("axis", 0));
         }
 
         /** Adds the initializer for {@code layer + suffix} and returns its name. */
