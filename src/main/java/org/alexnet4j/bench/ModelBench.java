@@ -157,8 +157,8 @@ public final class ModelBench {
     private static Subject reducedPrecision(AlexNet net, org.alexnet4j.infer.InferenceEngine.Kind engine,
                                            org.alexnet4j.infer.CpuPrecision precision) {
         ComputationGraph g = graph(net, CacheMode.NONE);
-        org.alexnet4j.infer.InferenceEngine.open(engine, net, g, null, precision,
-                precision == org.alexnet4j.infer.CpuPrecision.INT8 ? uniformCalibration(net) : null).close(); // refusals
+        org.alexnet4j.weights.Calibration any = org.alexnet4j.weights.Calibration.uniform(net, 1);
+        org.alexnet4j.infer.InferenceEngine.open(engine, net, g, null, precision, any).close(); // its refusals
         org.alexnet4j.infer.OneDnnInference[] compiled = new org.alexnet4j.infer.OneDnnInference[1];
         String label = "alexnet4j " + net.variant().id() + " (oneDNN inference, " + precision + ")";
         return new Subject(label, net.exampleShape(), net.numClasses(), g.numParams(), null, (x, train) -> {
@@ -181,14 +181,6 @@ public final class ModelBench {
             }
             return compiled[0].output(x);
         }, precision.id());
-    }
-
-    /** A calibration of every layer with range 1: what lets {@link org.alexnet4j.infer.InferenceEngine#open} check. */
-    private static org.alexnet4j.weights.Calibration uniformCalibration(AlexNet net) {
-        java.util.Map<String, Double> r = new java.util.LinkedHashMap<>();
-        net.paramLayers().forEach(l -> r.put(l.name(), 1.0));
-        return new org.alexnet4j.weights.Calibration(org.alexnet4j.weights.Calibration.FORMAT, "none", 0, "", "", null,
-                null, r);
     }
 
     /**

@@ -66,6 +66,17 @@ public record Calibration(String format, String method, long images, String data
         return scales;
     }
 
+    /**
+     * A calibration giving every layer of {@code net} the same input range: for timing and for checks that compile
+     * an int8 engine without images; its scales are not measured ones.
+     */
+    public static Calibration uniform(AlexNet net, double range) {
+        Map<String, Double> r = new LinkedHashMap<>();
+        net.paramLayers().forEach(l -> r.put(l.name(), range));
+        return new Calibration(FORMAT, "uniform: every input's range " + range + " (not measured)", 0, "none",
+                "none", null, null, r);
+    }
+
     /** Refuses, with a sentence, a calibration that lacks one of {@code net}'s layers. */
     public void checkCovers(AlexNet net) {
         for (ParamLayer l : net.paramLayers()) {

@@ -110,9 +110,7 @@ public class ReducedPrecisionTest {
 
     /** A calibration of every layer with the same range (enough to compile). */
     private static Calibration uniform(AlexNet net) {
-        Map<String, Double> r = new LinkedHashMap<>();
-        net.paramLayers().forEach(l -> r.put(l.name(), 4.0));
-        return new Calibration(Calibration.FORMAT, Calibration.MINMAX, 1, "test", "none", null, null, r);
+        return Calibration.uniform(net, 4.0);
     }
 
     @Test

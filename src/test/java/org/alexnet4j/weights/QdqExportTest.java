@@ -71,9 +71,7 @@ class QdqExportTest {
     @Test
     void theQdqModelNeedsOpset13AndTheWeights() {
         AlexNet net = AlexNet.builder(Variant.PAPER).width(0.25).numClasses(10).build();
-        Map<String, Double> r = new java.util.LinkedHashMap<>();
-        net.paramLayers().forEach(l -> r.put(l.name(), 1.0));
-        Calibration cal = new Calibration(Calibration.FORMAT, Calibration.MINMAX, 1, "d", "p", null, null, r);
+        Calibration cal = Calibration.uniform(net, 1.0);
         Map<String, NpyArray> w = TorchLayout.export(net.newGraph(), net);
         assertThatThrownBy(() -> OnnxExport.model(net, w, 11, cal)).hasMessageContaining("--opset 13 or later");
         assertThat(OnnxExport.model(net, w, 13, cal).getMetadataPropsList()).anyMatch(p -> p.getKey()
