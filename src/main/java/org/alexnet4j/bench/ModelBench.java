@@ -166,17 +166,8 @@ public final class ModelBench {
                 if (compiled[0] != null) {
                     compiled[0].close();
                 }
-                org.alexnet4j.weights.Calibration c = null;
-                if (precision == org.alexnet4j.infer.CpuPrecision.INT8) {
-                    try (org.alexnet4j.infer.OneDnnInference fp32 = org.alexnet4j.infer.OneDnnInference.compile(net,
-                            g, (int) x.size(0))) {
-                        org.alexnet4j.weights.Calibration.Ranges r = new org.alexnet4j.weights.Calibration.Ranges();
-                        r.add(fp32.inputRanges(x), x.size(0));
-                        c = r.toCalibration("the benchmark's batch", "none", null);
-                    } catch (java.io.IOException e) {
-                        throw new java.io.UncheckedIOException(e);
-                    }
-                }
+                org.alexnet4j.weights.Calibration c = precision == org.alexnet4j.infer.CpuPrecision.INT8
+                        ? org.alexnet4j.infer.OneDnnInference.calibrationOn(net, g, x, "the benchmark's batch") : null;
                 compiled[0] = org.alexnet4j.infer.OneDnnInference.compile(net, g, (int) x.size(0), precision, c);
             }
             return compiled[0].output(x);
@@ -243,17 +234,9 @@ public final class ModelBench {
      */
     public static Subject onnxRuntime(AlexNet net, int threads, boolean int8) {
         ComputationGraph g = graph(net, CacheMode.NONE);
-        org.alexnet4j.weights.Calibration calibration = null;
-        if (int8) {
-            org.alexnet4j.weights.Calibration.Ranges r = new org.alexnet4j.weights.Calibration.Ranges();
-            INDArray x = Nd4j.rand(DataType.FLOAT, 8, 3, net.inputSize(), net.inputSize()).subi(0.5).muli(100);
-            try (org.alexnet4j.infer.OneDnnInference fp32 = org.alexnet4j.infer.OneDnnInference.compile(net, g, 8)) {
-                r.add(fp32.inputRanges(x), 8);
-                calibration = r.toCalibration("random inputs", "none", null);
-            } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
-        }
+        org.alexnet4j.weights.Calibration calibration = !int8 ? null : org.alexnet4j.infer.OneDnnInference
+                .calibrationOn(net, g, Nd4j.rand(DataType.FLOAT, 8, 3, net.inputSize(), net.inputSize()).subi(0.5)
+                        .muli(100), "random inputs");
         byte[] model = OnnxExport.model(net, TorchLayout.export(g, net), OnnxExport.DEFAULT_OPSET, calibration)
                 .toByteArray();
         try {

@@ -131,7 +131,7 @@ class BenchCommand implements Callable<Integer> {
             if (m.equals("onnxruntime")) {
                 model.model = "paper";
                 AlexNet peer = model.build();
-                if (java.util.Arrays.stream(engine.precision.split(",")).anyMatch(p -> p.trim().equals("int8"))) {
+                if (engine.perPrecision().stream().anyMatch(e -> e.precision.equals("int8"))) {
                     // the int8 engine's peer: ONNX Runtime on the QDQ export
                     ModelBench.Subject q = ModelBench.onnxRuntime(peer, Runtime.getRuntime().availableProcessors(),
                             true);
@@ -148,15 +148,14 @@ class BenchCommand implements Callable<Integer> {
                 if (towerNet == null && net.paramLayers().stream().anyMatch(l -> l.groups() == 2)) {
                     towerNet = net;
                 }
-                List<String> precisions = java.util.Arrays.asList(engine.precision.split(","));
-                for (String p : precisions.subList(0, precisions.size() - 1)) { // all but the last: added here
-                    EngineOption e = engine.with(p);
+                List<EngineOption> each = engine.perPrecision();
+                for (EngineOption e : each.subList(0, each.size() - 1)) { // all but the last, added below as s
                     ModelBench.Subject reduced = ModelBench.alexnet4j(net, cache, e.kind(), e.gpu(),
                             e.cpuPrecision());
                     subjects.add(reduced);
                     macs.put(reduced.name(), ModelSummary.of(net).totalMacs());
                 }
-                EngineOption last = engine.with(precisions.get(precisions.size() - 1));
+                EngineOption last = each.get(each.size() - 1);
                 s = ModelBench.alexnet4j(net, cache, last.kind(), last.gpu(), last.cpuPrecision());
                 if (scalingNet == null) {
                     scalingNet = net;

@@ -48,8 +48,13 @@ class EngineOption {
             + "--calibrate: how many images (default: ${DEFAULT-VALUE}).")
     int calibrationImages;
 
-    /** These options with {@code --precision} set to {@code id} (bench's comma-separated list, one at a time). */
-    EngineOption with(String id) {
+    /** These options once per precision of bench's comma-separated {@code --precision} list, in its order. */
+    java.util.List<EngineOption> perPrecision() {
+        return java.util.Arrays.stream(precision.split(",")).map(this::with).toList();
+    }
+
+    /** These options with {@code --precision} set to {@code id}. */
+    private EngineOption with(String id) {
         EngineOption o = new EngineOption();
         o.engine = engine;
         o.device = device;
@@ -84,10 +89,9 @@ class EngineOption {
     }
 
     InferenceEngine.Gpu gpu() {
-        CpuPrecision p = CpuPrecision.fromIdOrNull(precision);
-        return new InferenceEngine.Gpu(device, p == CpuPrecision.FP32 || p == null
-                ? org.alexnet4j.cuda.Precision.fromId(p == null ? precision : "fp32")
-                : org.alexnet4j.cuda.Precision.FP32);
+        // the CPU's precisions (fp32, bf16, int8) leave the GPU in fp32; bf16 and int8 are refused there anyway
+        return new InferenceEngine.Gpu(device, CpuPrecision.fromIdOrNull(precision) != null
+                ? org.alexnet4j.cuda.Precision.FP32 : org.alexnet4j.cuda.Precision.fromId(precision));
     }
 
     /**

@@ -163,6 +163,18 @@ public final class OneDnnInference implements AutoCloseable {
         calibration.checkCovers(net);
     }
 
+    /**
+     * The calibration of {@code net} with {@code graph}'s weights measured on the one batch {@code x} (random inputs
+     * of a benchmark or a test; real images go through {@code eval.Calibrator}), recorded as coming from {@code data}.
+     */
+    public static Calibration calibrationOn(AlexNet net, ComputationGraph graph, INDArray x, String data) {
+        Calibration.Ranges r = new Calibration.Ranges();
+        try (OneDnnInference fp32 = compile(net, graph, (int) x.size(0))) {
+            r.add(fp32.inputRanges(x), x.size(0));
+        }
+        return r.toCalibration(data);
+    }
+
     /** Compiles {@code net} with the parameters of {@code graph} for batches of {@code batch} examples, in fp32. */
     public static OneDnnInference compile(AlexNet net, ComputationGraph graph, int batch) {
         return new OneDnnInference(net, TorchLayout.export(graph, net), batch);
@@ -241,26 +253,19 @@ public final class OneDnnInference implements AutoCloseable {
                 first = false;
                 index++;
             }
-            Map<String, Act> featureActs = new java.util.LinkedHashMap<>();
-            Map<String, Integer> featureSteps = new java.util.HashMap<>();
-            featureActs.put("pool5", cur);
-            featureSteps.put("pool5", steps.size());
+            features.put("pool5", feature(cur, steps.size()));
             List<ParamLayer> fcs = params.subList(5, 8);
             for (int i = 0; i < fcs.size(); i++) {
                 ParamLayer l = fcs.get(i);
                 long[] wDims = i == 0 ? new long[]{l.outChannels(), channels, spatial, spatial}
                         : new long[]{l.outChannels(), l.inPerGroup()};
                 cur = innerProduct(cur, l, weights, wDims, i < 2, i < 2 ? fcs.get(i + 1) : null);
-                featureActs.put(FEATURE_LAYERS.get(i + 1), cur);
-                featureSteps.put(FEATURE_LAYERS.get(i + 1), steps.size());
+                features.put(FEATURE_LAYERS.get(i + 1), feature(cur, steps.size()));
             }
             logits = cur.mem().buffer();
             logitSteps = steps.size();
             Mem probs = softmax(cur.mem());
             probabilities = probs.buffer();
-            for (Map.Entry<String, Act> f : featureActs.entrySet()) {
-                features.put(f.getKey(), feature(f.getValue(), featureSteps.get(f.getKey())));
-            }
             scratchpad.allocate();
         } catch (RuntimeException | Error e) {
             close();
@@ -510,11 +515,10 @@ public final class OneDnnInference implements AutoCloseable {
         int tag = dnnl_nchw;
         if (groups > 1) {
             tag = tagOf(src.desc(), channels, spatial, channels / groups);
-            int block = Dnnl.BLOCK;
-            if (tag < 0 && block > 1 && (channels / groups) % block == 0) {
+            if (tag < 0 && activationTag(channels / groups) != dnnl_format_tag_any) {
                 // another layout (int8's convolutions write channels-last), towers of whole blocks: blocked, as the
                 // fp32 engine's (int8 at b128: 12 ms of reorder to NCHW and 21 ms of AVX2 LRN before)
-                tag = block == 16 ? dnnl_nChw16c : dnnl_nChw8c;
+                tag = activationTag(channels / groups);
                 in = reorderInto(src, desc(new long[]{batch, channels, spatial, spatial}, tag, src.type()), 1f);
             }
             if (tag < 0) { // each tower's channels do not fill whole blocks

@@ -155,12 +155,21 @@ public record Calibration(String format, String method, long images, String data
 
         /** The calibration of these ranges. */
         public Calibration toCalibration(String data, String preprocessing, Path weightsFile) throws IOException {
+            return of(data, preprocessing, weightsFile == null ? null : weightsFile.getFileName().toString(),
+                    weightsFile == null ? null : sha256(weightsFile));
+        }
+
+        /** The calibration of these ranges, tied to no weights file (measured on weights held in memory). */
+        public Calibration toCalibration(String data) {
+            return of(data, "none", null, null);
+        }
+
+        private Calibration of(String data, String preprocessing, String weights, String sha256) {
             if (images == 0) {
                 throw new IllegalArgumentException("no images were measured: the calibration data is empty");
             }
-            return new Calibration(FORMAT, MINMAX, images, data, preprocessing,
-                    weightsFile == null ? null : weightsFile.getFileName().toString(),
-                    weightsFile == null ? null : sha256(weightsFile), new LinkedHashMap<>(max));
+            return new Calibration(FORMAT, MINMAX, images, data, preprocessing, weights, sha256,
+                    new LinkedHashMap<>(max));
         }
     }
 }

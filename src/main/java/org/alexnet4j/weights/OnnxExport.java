@@ -100,7 +100,8 @@ public final class OnnxExport {
      * The ONNX model of {@code net}; with {@code calibration}, the QDQ int8 model of what the int8 engine computes:
      * before every Conv and Gemm, its input through {@code QuantizeLinear -> DequantizeLinear} on the calibrated scale
      * (int8 for the image, uint8 for the rectified rest, zero point 0), its weights stored as int8 with one scale per
-     * output channel ({@code DequantizeLinear}, axis 0), biases, LRN, pooling and the softmax in float: the format
+     * output channel and its biases as int32 on the products' scale ({@code DequantizeLinear}, axis 0), LRN, pooling
+     * and the softmax in float: the format
      * ONNX Runtime's quantisation tools write and its QDQ fusion turns into integer kernels. Opset 13 or later
      * (per-axis dequantisation).
      */
@@ -206,7 +207,8 @@ public final class OnnxExport {
                     x = pad(x, name + "_pad", pads);
                     pads = new int[4];
                 }
-                x = node("Conv", name, List.of(quantized(x, l, first), weight(l), bias(l, first)),
+                float[] ws = weightScales(l);
+                x = node("Conv", name, List.of(quantized(x, l, first), weight(l, ws), bias(l, first, ws)),
                         ints("kernel_shape", l.kernel(), l.kernel()), ints("strides", block.stride(), block.stride()),
                         ints("pads", pads), ints("dilations", 1, 1), integer("group", l.groups()));
                 x = node("Relu", "relu" + name.substring(4), List.of(x));
@@ -225,7 +227,8 @@ public final class OnnxExport {
             x = node("Flatten", "flatten", List.of(x), integer("axis", 1));
             List<ParamLayer> fcs = net.paramLayers().subList(5, 8);
             for (ParamLayer l : fcs) {
-                x = node("Gemm", l.name(), List.of(quantized(x, l, false), weight(l), bias(l, false)),
+                float[] ws = weightScales(l);
+                x = node("Gemm", l.name(), List.of(quantized(x, l, false), weight(l, ws), bias(l, false, ws)),
                         real("alpha", 1), real("beta", 1), integer("transB", 1));
                 if (l != fcs.get(2)) {
                     x = node("Relu", "relu" + l.name().substring(2), List.of(x));
@@ -327,18 +330,23 @@ public final class OnnxExport {
             return node("DequantizeLinear", l.name() + "_dequantize", List.of(q, scale, zero));
         }
 
+        /** In a QDQ model, layer {@code l}'s weight scales ({@link Calibration#weightScales}, as the int8 engine's). */
+        private float[] weightScales(ParamLayer l) {
+            return calibration == null ? null : Calibration.weightScales(weights.get(TorchLayout.key(net, l)
+                    + ".weight").data(), l.outChannels());
+        }
+
         /**
          * Layer {@code l}'s weights: the float initializer, or in a QDQ model int8 values with a scale per output
-         * channel ({@link Calibration#weightScales}, as the int8 engine) through DequantizeLinear.
+         * channel ({@code scales}) through DequantizeLinear.
          */
-        private String weight(ParamLayer l) {
+        private String weight(ParamLayer l, float[] scales) {
             if (calibration == null) {
                 return param(l, ".weight");
             }
             String key = TorchLayout.key(net, l) + ".weight";
             float[] w = weights.get(key).data();
             int oc = l.outChannels();
-            float[] scales = Calibration.weightScales(w, oc);
             byte[] q = new byte[w.length];
             int per = w.length / oc;
             for (int i = 0; i < w.length; i++) {
@@ -370,13 +378,12 @@ public final class OnnxExport {
          * products ({@code s_in * s_w[c]}) through DequantizeLinear, the form ONNX Runtime fuses into QLinearConv and
          * QGemm (a float bias keeps its Conv in float between dequantised tensors: slower than fp32, measured).
          */
-        private String bias(ParamLayer l, boolean signedInput) {
+        private String bias(ParamLayer l, boolean signedInput, float[] ws) {
             if (calibration == null) {
                 return param(l, ".bias");
             }
             String key = TorchLayout.key(net, l);
             float[] b = weights.get(key + ".bias").data();
-            float[] ws = Calibration.weightScales(weights.get(key + ".weight").data(), l.outChannels());
             float in = calibration.scale(l.name(), signedInput);
             TensorProto.Builder q = TensorProto.newBuilder().setName(key + ".bias_quantized").addDims(b.length)
                     .setDataType(TensorProto.DataType.INT32.getNumber());

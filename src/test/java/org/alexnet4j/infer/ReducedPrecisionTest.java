@@ -37,12 +37,8 @@ public class ReducedPrecisionTest {
     }
 
     /** A calibration of {@code net} measured on {@code x}. */
-    static Calibration calibrate(AlexNet net, ComputationGraph g, INDArray x) throws IOException {
-        Calibration.Ranges r = new Calibration.Ranges();
-        try (OneDnnInference e = OneDnnInference.compile(net, g, (int) x.size(0))) {
-            r.add(e.inputRanges(x), x.size(0));
-        }
-        return r.toCalibration("random inputs", "none", null);
+    static Calibration calibrate(AlexNet net, ComputationGraph g, INDArray x) {
+        return OneDnnInference.calibrationOn(net, g, x, "random inputs");
     }
 
     private static double logitError(float[] got, float[] want) {

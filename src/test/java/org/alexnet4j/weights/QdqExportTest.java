@@ -29,11 +29,7 @@ class QdqExportTest {
 
     private static void assertOnnxRuntimeAgrees(AlexNet net) throws Exception {
         ComputationGraph g = OneDnnInferenceTest.graph(net);
-        Calibration.Ranges ranges = new Calibration.Ranges();
-        try (OneDnnInference e = OneDnnInference.compile(net, g, 8)) {
-            ranges.add(e.inputRanges(input(net, 8, 7)), 8);
-        }
-        Calibration cal = ranges.toCalibration("random inputs", "none", null);
+        Calibration cal = OneDnnInference.calibrationOn(net, g, input(net, 8, 7), "random inputs");
         Map<String, NpyArray> w = TorchLayout.export(g, net);
         byte[] model = OnnxExport.model(net, w, 13, cal).toByteArray();
         int n = 6;
