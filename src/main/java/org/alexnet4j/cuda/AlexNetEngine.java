@@ -439,6 +439,22 @@ public final class AlexNetEngine implements AutoCloseable {
         return l;
     }
 
+    /**
+     * Restarts every dropout site's masks from {@code seed} (site {@code i} from {@code seed * 31 + i}): called with a
+     * seed of the step about to run, a resumed run draws an uninterrupted one's masks where the seam can restart its
+     * generator ({@link Ops.Dropout#reseed}).
+     */
+    public void reseedDropout(long seed) {
+        for (int i = 0; i < dense.size(); i++) {
+            Dense d = dense.get(i);
+            for (Ops.Dropout drop : new Ops.Dropout[]{d.dropBefore, d.dropAfter}) {
+                if (drop != null) {
+                    drop.reseed(seed * 31 + i);
+                }
+            }
+        }
+    }
+
     /** Applies the update to every layer from the gradients of the last backward pass. */
     public void applyUpdate(Update u) {
         for (Param p : params.values()) {

@@ -118,6 +118,13 @@ public interface Ops extends AutoCloseable {
 
         /** dx = dy * mask / (1 - rate), the mask of the last forward pass. */
         void backward(long count, Buffer dy, Buffer dx);
+
+        /**
+         * Restarts the masks' random stream from {@code seed} (a step's own seed, so that a resumed run draws the
+         * masks of an uninterrupted one). Seams whose generator cannot restart cheaply (cuDNN's) ignore it.
+         */
+        default void reseed(long seed) {
+        }
     }
 
     /** An NCHW map's shape. */

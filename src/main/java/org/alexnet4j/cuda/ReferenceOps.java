@@ -363,10 +363,16 @@ public final class ReferenceOps implements Ops {
 
     @Override
     public Dropout dropout(long count, float rate, long seed) {
-        SplittableRandom random = new SplittableRandom(seed);
         boolean[] keep = new boolean[(int) count];
         float scale = 1f / (1f - rate);
         return new Dropout() {
+            SplittableRandom random = new SplittableRandom(seed);
+
+            @Override
+            public void reseed(long s) {
+                random = new SplittableRandom(s);
+            }
+
             @Override
             public void forward(long n, Buffer xb, Buffer yb) {
                 float[] x = a(xb), y = a(yb);
