@@ -180,6 +180,29 @@ public final class ModelBench {
      * PyTorch benchmarks keep their input on the device. The engine is planned anew for each batch size.
      */
     public static Subject cuda(AlexNet net, org.alexnet4j.infer.InferenceEngine.Gpu gpu) {
+        return onEngine(net, () -> org.alexnet4j.cuda.CudaRuntime.open(gpu.device(), gpu.precision(), m -> { }),
+                "alexnet4j " + net.variant().id() + " (CUDA engine, " + gpu.precision().id() + ", device "
+                        + gpu.device() + ")", gpu.precision().id());
+    }
+
+    /**
+     * The net's training steps (and inference) on the oneDNN training engine ({@code train --engine onednn}) in
+     * {@code precision} (fp32 or bf16), with the graph's initial weights, as {@link #cuda} times the CUDA engine.
+     */
+    public static Subject oneDnnTraining(AlexNet net, String asked) {
+        boolean bf16 = asked.equals("bf16") && org.alexnet4j.cpu.OneDnnOps.bf16Available(); // else fp32, as train does
+        String precision = bf16 ? "bf16" : "fp32";
+        return onEngine(net, () -> new org.alexnet4j.cpu.OneDnnOps(bf16),
+                "alexnet4j " + net.variant().id() + " (oneDNN training engine, " + precision + ")", precision);
+    }
+
+    /**
+     * The net on {@link org.alexnet4j.cuda.AlexNetEngine} over the op seam {@code ops} makes, planned anew for each
+     * batch size. A batch passed again is not copied again: it stays in the seam's memory, as PyTorch benchmarks keep
+     * their input on the device.
+     */
+    private static Subject onEngine(AlexNet net, java.util.function.Supplier<org.alexnet4j.cuda.Ops> ops,
+                                    String label, String precision) {
         ComputationGraph g = graph(net, CacheMode.NONE);
         org.alexnet4j.cuda.AlexNetEngine[] engine = new org.alexnet4j.cuda.AlexNetEngine[1];
         Object[] last = new Object[1];
@@ -188,16 +211,13 @@ public final class ModelBench {
                 if (engine[0] != null) {
                     engine[0].close();
                 }
-                engine[0] = new org.alexnet4j.cuda.AlexNetEngine(net.spec(), org.alexnet4j.cuda.CudaRuntime.open(
-                        gpu.device(), gpu.precision(), m -> { }), n, net.seed());
+                engine[0] = new org.alexnet4j.cuda.AlexNetEngine(net.spec(), ops.get(), n, net.seed());
                 org.alexnet4j.weights.EngineWeights.toEngine(g, net, engine[0]);
                 last[0] = null;
             }
             return engine[0];
         };
         org.alexnet4j.cuda.AlexNetEngine.Update update = org.alexnet4j.cuda.AlexNetEngine.Update.of(0.01, 0.9, 5e-4);
-        String label = "alexnet4j " + net.variant().id() + " (CUDA engine, " + gpu.precision().id() + ", device "
-                + gpu.device() + ")";
         return new Subject(label, net.exampleShape(), net.numClasses(), g.numParams(), ds -> {
             int n = (int) ds.getFeatures().size(0);
             org.alexnet4j.cuda.AlexNetEngine e = at.apply(n);
@@ -214,7 +234,7 @@ public final class ModelBench {
             e.forwardOnly(in, n);
             e.synchronize();
             return null; // timed only
-        });
+        }, precision);
     }
 
     /**

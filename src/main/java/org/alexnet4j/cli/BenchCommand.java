@@ -82,6 +82,12 @@ class BenchCommand implements Callable<Integer> {
     @Mixin
     EngineOption engine;
 
+    @Option(names = "--train-engine", defaultValue = "dl4j", paramLabel = "dl4j|onednn[,...]", split = ",",
+            description = "What computes the timed training steps of paper/torchvision/caffe, a series each: DL4J's "
+                    + "graph, or the oneDNN training engine (train --engine onednn) in each of --precision's fp32 "
+                    + "and bf16 (default: ${DEFAULT-VALUE}).")
+    List<String> trainEngines;
+
     @Option(names = "--json", description = "Print the results as JSON.")
     boolean json;
 
@@ -148,7 +154,28 @@ class BenchCommand implements Callable<Integer> {
                 if (towerNet == null && net.paramLayers().stream().anyMatch(l -> l.groups() == 2)) {
                     towerNet = net;
                 }
+                for (String te : trainEngines) {
+                    if (!List.of("dl4j", "onednn").contains(te)) {
+                        throw new IllegalArgumentException("--train-engine must be dl4j or onednn, got " + te);
+                    }
+                }
+                if (trainEngines.contains("onednn")) {
+                    for (EngineOption e : engine.perPrecision()) {
+                        if (List.of("fp32", "bf16").contains(e.precision)) {
+                            ModelBench.Subject t = ModelBench.oneDnnTraining(net, e.precision);
+                            subjects.add(t);
+                            macs.put(t.name(), ModelSummary.of(net).totalMacs());
+                        }
+                    }
+                    if (!trainEngines.contains("dl4j") && !infer) {
+                        continue; // no DL4J series asked for
+                    }
+                }
                 List<EngineOption> each = engine.perPrecision();
+                if (!infer) { // training only: DL4J's graph trains in fp32
+                    each = List.of(each.stream().filter(e -> e.cpuPrecision() == org.alexnet4j.infer.CpuPrecision.FP32)
+                            .findFirst().orElse(each.get(0)));
+                }
                 for (EngineOption e : each.subList(0, each.size() - 1)) { // all but the last, added below as s
                     ModelBench.Subject reduced = ModelBench.alexnet4j(net, cache, e.kind(), e.gpu(),
                             e.cpuPrecision());

@@ -29,11 +29,24 @@ public final class EngineTraining implements StepEngine {
     /** The recipe's update (momentum, decay, multipliers, frozen layers); each step sets the schedule's rate. */
     private final AlexNetEngine.Update recipe;
 
+    private final java.util.function.LongSupplier stepSeed;
+
     /** Takes over {@code engine} (closed with this); copies the graph's parameters and momentum into it. */
     public EngineTraining(ComputationGraph graph, AlexNet net, AlexNetEngine engine, TrainConfig cfg,
                           DoubleSupplier lr) {
+        this(graph, net, engine, cfg, lr, null);
+    }
+
+    /**
+     * As above; before every step the dropout masks restart from {@code stepSeed} (the step's own seed, null: never),
+     * so that a resumed run draws the masks of an uninterrupted one where the engine's seam can
+     * ({@link org.alexnet4j.cuda.Ops.Dropout#reseed}: the oneDNN and reference seams; cuDNN's generator runs on).
+     */
+    public EngineTraining(ComputationGraph graph, AlexNet net, AlexNetEngine engine, TrainConfig cfg,
+                          DoubleSupplier lr, java.util.function.LongSupplier stepSeed) {
+        this.stepSeed = stepSeed;
         if (cfg.optimizer != Optimizer.SGD) {
-            throw new IllegalArgumentException("the CUDA engine trains with the paper's classical momentum"
+            throw new IllegalArgumentException("the " + engine.opsName() + " engine trains with the paper's classical momentum"
                     + " (--optimizer sgd), not " + cfg.optimizer);
         }
         this.graph = graph;
@@ -68,6 +81,9 @@ public final class EngineTraining implements StepEngine {
                 float[] x = org.alexnet4j.infer.InferenceEngine.nchwFloats(ds.getFeatures(), net);
                 int[] y = labels(ds.getLabels());
                 long t1 = System.nanoTime();
+                if (stepSeed != null) {
+                    engine.reseedDropout(stepSeed.getAsLong());
+                }
                 double loss = engine.step(x, y, y.length, recipe.withLearningRate(lr.getAsDouble()), true);
                 long t2 = System.nanoTime();
                 done++;

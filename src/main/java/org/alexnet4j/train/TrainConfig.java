@@ -11,7 +11,6 @@ import com.fasterxml.jackson.databind.SerializerProvider;
 import com.fasterxml.jackson.databind.deser.std.StdDeserializer;
 import com.fasterxml.jackson.databind.module.SimpleModule;
 import com.fasterxml.jackson.databind.ser.std.StdSerializer;
-import org.alexnet4j.cuda.Precision;
 import org.alexnet4j.data.transforms.Normalization;
 import picocli.CommandLine.Option;
 
@@ -64,7 +63,7 @@ public class TrainConfig {
             new Choice<>(Normalization.Kind.class, Normalization.Kind::id, TrainConfig::normalizeFromId),
             new Choice<>(CacheMode.class, CacheMode::id, CacheMode::fromId),
             new Choice<>(TrainingEngine.class, TrainingEngine::id, TrainingEngine::fromId),
-            new Choice<>(Precision.class, Precision::id, Precision::fromId),
+            new Choice<>(TrainPrecision.class, TrainPrecision::id, TrainPrecision::fromId),
             new Choice<>(DataParallel.Mode.class, m -> m.id, DataParallel.Mode::fromId));
 
     private static Normalization.Kind normalizeFromId(String id) {
@@ -163,11 +162,13 @@ public class TrainConfig {
     public int devices = 1;
 
     @Resumable
-    @Option(names = "--engine", paramLabel = "auto|dl4j|cuda|reference", description = "What computes the training "
-            + "steps: dl4j (DL4J's graph on ND4J: the CPU, or ND4J's CUDA 11.6 build), cuda (the CUDA 13 / cuDNN 9 "
-            + "engine: Turing..Blackwell GPUs, docs/gpu.md), reference (the CUDA engine's steps on the CPU: slow, for "
-            + "checks), auto (cuda where a usable GPU is found and the recipe runs there, else dl4j) "
-            + "(default: ${DEFAULT-VALUE}).")
+    @Option(names = "--engine", paramLabel = "auto|dl4j|onednn|cuda|reference", description = "What computes the "
+            + "training steps: dl4j (DL4J's graph on ND4J: the CPU, or ND4J's CUDA 11.6 build), onednn (the whole step "
+            + "on oneDNN's primitives on the CPU, in fp32 or --precision bf16: docs/training.md), cuda (the CUDA 13 / "
+            + "cuDNN 9 engine: Turing..Blackwell GPUs, docs/gpu.md), reference (the CUDA engine's steps in plain Java: "
+            + "slow, for checks), auto (onednn for bf16; cuda where a usable GPU is found and the recipe runs there; "
+            + "else onednn where its kernels cover the net (every tower's channels fill the CPU's channel blocks: the "
+            + "full-width nets) and the recipe runs there; else dl4j) (default: ${DEFAULT-VALUE}).")
     public TrainingEngine engine = TrainingEngine.AUTO;
 
     @Resumable
@@ -176,10 +177,12 @@ public class TrainConfig {
     public int device = 0;
 
     @Resumable
-    @Option(names = "--precision", paramLabel = "fp32|fp32-fast|tf32", description = "With --engine cuda: fp32 (exact: "
-            + "direct sums, deterministic, the CPU's results within 1e-4), fp32-fast (any fp32 algorithm, Winograd and "
-            + "FFT included, as PyTorch's fp32) or tf32 (tensor-core products) (default: ${DEFAULT-VALUE}).")
-    public Precision precision = Precision.FP32;
+    @Option(names = "--precision", paramLabel = "fp32|bf16|fp32-fast|tf32", description = "The steps' arithmetic: "
+            + "fp32; bf16 with --engine onednn (bf16 products with fp32 sums, fp32 master weights and update: "
+            + "docs/precision.md); with --engine cuda fp32 (exact: direct sums, deterministic, the CPU's results "
+            + "within 1e-4), fp32-fast (any fp32 algorithm, Winograd and FFT included, as PyTorch's fp32) or tf32 "
+            + "(tensor-core products) (default: ${DEFAULT-VALUE}).")
+    public TrainPrecision precision = TrainPrecision.FP32;
 
     @Resumable
     @Option(names = "--parallel-mode", paramLabel = "averaging|shared-gradients", description = "With --devices N > 1: "
@@ -376,6 +379,14 @@ public class TrainConfig {
                 + "device: --devices N > 1 and --spark run on DL4J's engine (multi-GPU on the CUDA engine is not built)");
         check(!own || optimizer == Optimizer.SGD, "--engine " + engine + " trains with the paper's "
                 + "classical momentum (--optimizer sgd)");
+        check(precision != TrainPrecision.BF16 || engine == TrainingEngine.ONEDNN || engine == TrainingEngine.AUTO,
+                "--precision bf16 trains on the oneDNN engine (--engine onednn or auto), not --engine " + engine);
+        check(precision != TrainPrecision.BF16 || (devices == 1 && spark == null && optimizer == Optimizer.SGD),
+                "--precision bf16 trains on the oneDNN engine: one device, no --spark, --optimizer sgd (the paper's "
+                        + "classical momentum)");
+        check(!(precision == TrainPrecision.FP32_FAST || precision == TrainPrecision.TF32)
+                        || engine == TrainingEngine.CUDA || engine == TrainingEngine.AUTO,
+                "--precision " + precision + " is the CUDA engine's (--engine cuda), not --engine " + engine + "'s");
         check(device >= 0, "--device must be >= 0");
         FineTuning.validate(this);
         return this;
@@ -388,17 +399,32 @@ public class TrainConfig {
     }
 
     /**
-     * The engine {@code auto} means for this recipe and net here: cuda where {@code gpuProblem} is null (a usable GPU)
-     * and the recipe runs on it (one device, no Spark, the paper's momentum, no edge padding), else dl4j; with the
+     * The engine {@code auto} means for this recipe and net here: onednn for bf16; cuda where {@code gpuProblem} is
+     * null (a usable GPU) and the recipe runs on it (one device, no Spark, the paper's momentum, no edge padding), else
+     * dl4j; with the
      * reason when a GPU was there but the recipe kept it on DL4J. Other engines are themselves.
      */
     public TrainingEngine resolvedEngine(boolean edgePadding, String gpuProblem,
                                          java.util.function.Consumer<String> why) {
+        return resolvedEngine(edgePadding, gpuProblem, false, why);
+    }
+
+    /**
+     * As above; without a usable GPU, onednn where {@code oneDnnCovers} (its fast kernels cover the net:
+     * {@link org.alexnet4j.cpu.OneDnnOps#covers}) and the recipe runs there (measured faster than dl4j there:
+     * docs/benchmarks.md).
+     */
+    public TrainingEngine resolvedEngine(boolean edgePadding, String gpuProblem, boolean oneDnnCovers,
+                                         java.util.function.Consumer<String> why) {
         if (engine != TrainingEngine.AUTO) {
             return engine;
         }
+        if (precision == TrainPrecision.BF16) {
+            return TrainingEngine.ONEDNN; // the one engine that trains in bf16 (validate() checked the recipe)
+        }
+        boolean ownRecipe = devices == 1 && spark == null && optimizer == Optimizer.SGD && !edgePadding;
         if (gpuProblem != null) {
-            return TrainingEngine.DL4J;
+            return oneDnnCovers && ownRecipe ? TrainingEngine.ONEDNN : TrainingEngine.DL4J;
         }
         String keep = devices > 1 ? "--devices " + devices : spark != null ? "--spark"
                 : optimizer != Optimizer.SGD ? "--optimizer " + optimizer : edgePadding ? "edge padding" : null;

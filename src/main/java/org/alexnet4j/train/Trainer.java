@@ -375,17 +375,51 @@ public final class Trainer {
         String monitorStop;
     }
 
+    /**
+     * Whether the oneDNN engine trains in bf16: asked for, on a CPU with bf16 kernels; without AVX-512 it trains in
+     * fp32, said in a WARN line (oneDNN emulates bf16 on AVX-512 without BF16 instructions, slower than fp32: said in
+     * an INFO line).
+     */
+    private boolean oneDnnBf16() {
+        if (cfg.precision != TrainPrecision.BF16) {
+            return false;
+        }
+        if (!org.alexnet4j.cpu.OneDnnOps.bf16Available()) {
+            if (!bf16Said) {
+                log.warn("--precision bf16: this CPU ({}) has no AVX-512, where oneDNN's bf16 kernels run; training in "
+                        + "fp32", org.alexnet4j.runtime.Dnnl.isaName());
+            }
+            bf16Said = true;
+            return false;
+        }
+        if (!org.alexnet4j.runtime.Dnnl.has(org.bytedeco.dnnl.global.dnnl.dnnl_cpu_isa_avx512_core_bf16) && !bf16Said) {
+            log.info("--precision bf16: this CPU ({}) has no bf16 instructions; oneDNN emulates them (slower than on a "
+                    + "CPU with AVX512_BF16 or AMX)", org.alexnet4j.runtime.Dnnl.isaName());
+        }
+        bf16Said = true;
+        return true;
+    }
+
+    private boolean bf16Said;
+
     private StepEngine engine(int replicas, int crop) {
         TrainingEngine engine = cfg.resolvedEngine(net.spec().edgePadding(), cfg.engine == TrainingEngine.AUTO
-                ? org.alexnet4j.cuda.CudaRuntime.whyNot() : null, log::info);
+                ? org.alexnet4j.cuda.CudaRuntime.whyNot() : null, org.alexnet4j.cpu.OneDnnOps.covers(net.spec()),
+                log::info);
         if (engine != TrainingEngine.DL4J) {
-            org.alexnet4j.cuda.Ops ops = engine == TrainingEngine.CUDA
-                    ? org.alexnet4j.cuda.CudaRuntime.open(cfg.device, cfg.precision, log::info)
-                    : new org.alexnet4j.cuda.ReferenceOps();
-            log.info("training steps on the {} engine ({}{})", engine, ops.name(), engine == TrainingEngine.CUDA
-                    ? ", device " + cfg.device + ", " + cfg.precision : ", the CUDA engine's CPU reference");
+            org.alexnet4j.cuda.Ops ops = switch (engine) {
+                case CUDA -> org.alexnet4j.cuda.CudaRuntime.open(cfg.device, cfg.precision.cuda(), log::info);
+                case ONEDNN -> new org.alexnet4j.cpu.OneDnnOps(oneDnnBf16());
+                default -> new org.alexnet4j.cuda.ReferenceOps();
+            };
+            log.info("training steps on the {} engine ({}{})", engine, ops.name(), switch (engine) {
+                case CUDA -> ", device " + cfg.device + ", " + cfg.precision;
+                case ONEDNN -> ", " + (oneDnnBf16() ? "bf16 products, fp32 master weights" : "fp32") + ", "
+                        + org.alexnet4j.runtime.Dnnl.isaName();
+                default -> ", the CUDA engine's CPU reference";
+            });
             return new EngineTraining(graph, net, new org.alexnet4j.cuda.AlexNetEngine(net.spec(), ops, cfg.batch,
-                    cfg.seed), cfg, () -> state.schedule.lr);
+                    cfg.seed), cfg, () -> state.schedule.lr, () -> org.alexnet4j.data.Seeds.mix(cfg.seed, 0x5eed, state.iteration));
         }
         if (cfg.spark != null) {
             return new SparkTraining(graph, cfg, crop, runDir.path());

@@ -73,6 +73,65 @@ class EngineTrainingTest {
     }
 
     @Test
+    void aShortRunOnTheOneDnnEngineEndsWhereDl4jEnds() throws Exception {
+        Trainer.Result d = Trainer.start(config(0, "dl4j"), net(), tmp.resolve("dl4j-2"), () -> false);
+        Trainer.Result o = Trainer.start(config(0, "onednn"), net(), tmp.resolve("onednn"), () -> false);
+        assertThat(o.iterations()).isEqualTo(d.iterations()).isEqualTo(6);
+        INDArray pd = params(tmp.resolve("dl4j-2"));
+        Trainer.start(config(1, "dl4j"), net(), tmp.resolve("one-step-2"), () -> false);
+        double moved = relDiff(pd, params(tmp.resolve("one-step-2")));
+        // oneDNN sums in another order than DL4J's kernels: fp32 rounding, grown over 6 steps to under 1 % of the move
+        assertThat(relDiff(params(tmp.resolve("onednn")), pd)).as("oneDNN engine against DL4J after 6 steps")
+                .isLessThan(1e-2 * moved + 1e-6);
+        // momentum sums the gradients, where max pooling's ties differ: the generated images have flat regions, so a
+        // window often holds equal maxima; DL4J (and the reference seam) route the gradient to the first, oneDNN's
+        // kernel to another; both are the gradient. On images without ties (OneDnnOpsTest) they agree within 1e-4.
+        assertThat(relDiff(momentum(tmp.resolve("onednn")), momentum(tmp.resolve("dl4j-2")))).as("momentum")
+                .isLessThan(5e-2);
+    }
+
+    /**
+     * On the oneDNN engine, in fp32 and in bf16, with dropout on: a run interrupted after 2 steps and resumed ends
+     * where an uninterrupted one ends, bit for bit (parameters and momentum): the dropout masks restart from each
+     * step's seed, and bf16's master weights are the checkpoint's fp32.
+     */
+    @Test
+    void theOneDnnEngineResumesExactlyInEachPrecisionWithDropout() throws Exception {
+        AlexNet dropping = AlexNet.builder().width(0.125).seed(7).build();
+        for (String precision : new String[]{"fp32", "bf16"}) {
+            TrainConfig all = config(4, "onednn");
+            all.precision = TrainPrecision.fromId(precision);
+            Path whole = tmp.resolve("whole-" + precision);
+            Trainer.start(all, dropping, whole, () -> false);
+            TrainConfig half = config(2, "onednn");
+            half.precision = TrainPrecision.fromId(precision);
+            Path resumed = tmp.resolve("resumed-" + precision);
+            Trainer.start(half, dropping, resumed, () -> false);
+            TrainConfig rest = TrainConfig.read(resumed.resolve(RunDirectory.CONFIG));
+            rest.maxIters = 4;
+            assertThat(Trainer.resume(resumed, rest, () -> false).iterations()).isEqualTo(4);
+            assertThat(relDiff(params(resumed), params(whole))).as(precision + " parameters").isEqualTo(0);
+            assertThat(relDiff(momentum(resumed), momentum(whole))).as(precision + " momentum").isEqualTo(0);
+        }
+    }
+
+    @Test
+    void bf16IsRefusedWhereItCannotRun() {
+        TrainConfig c = config(0, "dl4j");
+        c.precision = TrainPrecision.fromId("bf16");
+        org.assertj.core.api.Assertions.assertThatThrownBy(c::validate)
+                .hasMessage("--precision bf16 trains on the oneDNN engine (--engine onednn or auto), not --engine dl4j");
+        c.engine = TrainingEngine.fromId("auto");
+        assertThat(c.validate().resolvedEngine(false, null, m -> { }).id()).isEqualTo("onednn");
+        c.optimizer = Optimizer.fromId("adam");
+        org.assertj.core.api.Assertions.assertThatThrownBy(c::validate).hasMessageContaining("--optimizer sgd");
+        TrainConfig t = config(0, "onednn");
+        t.precision = TrainPrecision.fromId("tf32");
+        org.assertj.core.api.Assertions.assertThatThrownBy(t::validate)
+                .hasMessage("--precision tf32 is the CUDA engine's (--engine cuda), not --engine onednn's");
+    }
+
+    @Test
     void aRunResumedOnTheOtherEngineEndsWhereOneThatStayedEnds() throws Exception {
         Trainer.start(config(4, "reference"), net(), tmp.resolve("stay"), () -> false);
         INDArray stayed = params(tmp.resolve("stay"));
@@ -108,6 +167,6 @@ class EngineTrainingTest {
                     c.engine = TrainingEngine.fromId("tensorrt");
                     c.validate();
                 })
-                .hasMessageContaining("--engine must be auto, dl4j, cuda or reference");
+                .hasMessageContaining("--engine must be auto, dl4j, cuda, reference or onednn");
     }
 }

@@ -2,7 +2,6 @@ package org.alexnet4j.train;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.alexnet4j.cli.Main;
-import org.alexnet4j.cuda.Precision;
 import org.alexnet4j.data.transforms.Normalization;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -62,7 +61,7 @@ class TrainSettingsTest {
         assertThat(c.normalize).isEqualTo(Normalization.Kind.CHANNEL);
         assertThat(c.cacheMode).isEqualTo(CacheMode.DEVICE);
         assertThat(c.engine).isEqualTo(TrainingEngine.REFERENCE);
-        assertThat(c.precision).isEqualTo(Precision.FP32_FAST);
+        assertThat(c.precision).isEqualTo(TrainPrecision.FP32_FAST);
         assertThat(c.parallelMode).isEqualTo(DataParallel.Mode.SHARED_GRADIENTS);
         Path out = tmp.resolve("config.json");
         c.write(out);
