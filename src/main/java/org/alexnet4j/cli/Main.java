@@ -30,6 +30,7 @@ import java.io.PrintWriter;
                 BenchCommand.class,
                 BenchScaleCommand.class,
                 TrainCommand.class,
+                CompareRunsCommand.class,
                 TuneCommand.class,
                 EvalCommand.class,
                 CalibrateCommand.class,

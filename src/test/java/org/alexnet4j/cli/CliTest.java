@@ -82,7 +82,8 @@ class CliTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"summary", "export-weights", "import-weights", "export-onnx", "predict", "features", "bench-scale", "forward", "sample-input", "env", "synth",
-            "manifest", "prepare", "bench-data", "train", "eval", "calibrate", "bench", "serve", "bench-serve"})
+            "manifest", "prepare", "bench-data", "train", "compare-runs", "eval", "calibrate", "bench", "serve",
+            "bench-serve"})
     void everySubcommandHasHelp(String command) {
         CliRunner.Result r = run(command, "--help");
         assertThat(r.exit()).isZero();

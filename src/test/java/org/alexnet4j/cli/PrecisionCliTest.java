@@ -140,4 +140,57 @@ class PrecisionCliTest {
         assertThat(rows.get(2)).contains("(oneDNN inference, " + bf16 + ")\"," + bf16 + ","); // fp32 without AVX-512
         assertThat(rows.get(3)).contains("(oneDNN inference, int8)\",int8,");
     }
+
+    @Test
+    void trainsInBf16OnTheOneDnnEngineAndRefusesItElsewhere() throws Exception {
+        Path bf16 = tmp.resolve("run-bf16");
+        CliRunner.Result r = CliRunner.run("train", "--data", cache.toString(), "--out", bf16.toString(), "--width",
+                "0.125", "--batch", "8", "--epochs", "1", "--init", "he", "--normalize", "channel", "--threads", "1",
+                "--lr", "0.005", "--precision", "bf16");
+        assertThat(r.exit()).as(r.err()).isZero();
+        boolean avx512 = org.alexnet4j.cpu.OneDnnOps.bf16Available();
+        assertThat(Files.readString(bf16.resolve("train.log"))).contains("training steps on the onednn engine ("
+                + (avx512 ? "onednn-bf16, bf16 products, fp32 master weights" : "onednn, fp32"));
+        JsonNode config = new ObjectMapper().readTree(bf16.resolve("config.json").toFile());
+        assertThat(config.get("precision").asText()).isEqualTo("bf16");
+        assertThat(config.get("engine").asText()).isEqualTo("auto");
+        assertThat(bf16.resolve("checkpoints/best.zip")).exists();
+
+        // its curves beside the fp32 run's, in one chart
+        Path chart = tmp.resolve("compare/val-loss.png");
+        CliRunner.Result c = CliRunner.run("compare-runs", run.toString(), bf16.toString(), "--out", chart.toString());
+        assertThat(c.exit()).as(c.err()).isZero();
+        assertThat(c.out()).contains("run (fp32, seed").contains("run-bf16 (bf16, seed").contains("wrote " + chart);
+        assertThat(c.out().lines().filter(l -> l.startsWith("1\t")).findFirst().orElseThrow().split("\t"))
+                .hasSize(3);
+        assertThat(javax.imageio.ImageIO.read(chart.toFile()).getWidth()).isGreaterThan(100);
+        CliRunner.Result none = CliRunner.run("compare-runs", tmp.toString(), "--out", chart.toString());
+        assertThat(none.exit()).isNotZero();
+        assertThat(none.err()).contains("has no metrics.csv").doesNotContain("Exception");
+
+        CliRunner.Result refused = CliRunner.run("train", "--data", cache.toString(), "--out",
+                tmp.resolve("refused").toString(), "--width", "0.125", "--engine", "dl4j", "--precision", "bf16");
+        assertThat(refused.exit()).isNotZero();
+        assertThat(refused.err()).contains("--precision bf16 trains on the oneDNN engine (--engine onednn or auto), "
+                + "not --engine dl4j").doesNotContain("Exception");
+    }
+
+    @Test
+    void benchTimesTheOneDnnTrainingEngineInEachPrecision() throws Exception {
+        Path csv = tmp.resolve("bench-train.csv");
+        CliRunner.Result r = CliRunner.run("bench", "--bench-model", "paper", "--width", "0.125", "--classes", "3",
+                "--mode", "train", "--batch", "2", "--train-engine", "dl4j,onednn", "--precision", "fp32,bf16",
+                "--warmup", "1", "--iters", "1", "--csv", csv.toString());
+        assertThat(r.exit()).as(r.err()).isZero();
+        List<String> rows = Files.readAllLines(csv);
+        assertThat(rows).hasSize(4);
+        assertThat(rows.get(1)).contains("(oneDNN training engine, fp32)\",fp32,");
+        String bf16 = org.alexnet4j.cpu.OneDnnOps.bf16Available() ? "bf16" : "fp32"; // fp32 without AVX-512
+        assertThat(rows.get(2)).contains("(oneDNN training engine, " + bf16 + ")\"," + bf16 + ",");
+        assertThat(rows.get(3)).contains("alexnet4j paper");
+        CliRunner.Result bad = CliRunner.run("bench", "--bench-model", "paper", "--width", "0.125", "--mode", "train",
+                "--train-engine", "pytorch");
+        assertThat(bad.exit()).isNotZero();
+        assertThat(bad.err()).contains("--train-engine must be dl4j or onednn, got pytorch");
+    }
 }
