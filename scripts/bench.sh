@@ -2,6 +2,7 @@
 # The standard benchmark suite (convnet-benchmarks style, batch 128, training and inference):
 #   - the paper net as shipped (own LRN kernel, conv1 backward via space-to-depth, DL4J cache mode "none"; its
 #     inference on the oneDNN engine), and its inference through DL4J (--engine dl4j),
+#   - its training steps on the oneDNN training engine (what train --engine auto picks for it), fp32 and bf16,
 #   - the paper net with DL4J's convolution layers (--conv-impl dl4j: the layers before libnd4j's ops),
 #   - the paper net with DL4J's LRN layer,
 #   - torchvision's AlexNet and DL4J's zoo AlexNet (the in-run baseline), and ONNX Runtime (Java, CPU) on the
@@ -33,7 +34,8 @@ mkdir -p "$(dirname "$OUT")"
   echo "${COMMON[*]}\`; malloc: MALLOC_ARENA_MAX=${MALLOC_ARENA_MAX} MALLOC_MMAP_MAX_=${MALLOC_MMAP_MAX_:-} MALLOC_TRIM_THRESHOLD_=${MALLOC_TRIM_THRESHOLD_:-})"
   echo
   first=1
-  for spec in "paper" "paper --engine dl4j --mode infer" "paper --conv-impl dl4j" "paper --lrn-impl dl4j" \
+  for spec in "paper" "paper --mode train --train-engine onednn" "paper --mode train --train-engine onednn --precision bf16" \
+      "paper --engine dl4j --mode infer" "paper --conv-impl dl4j" "paper --lrn-impl dl4j" \
       "torchvision" "zoo" "onnxruntime"; do
     # shellcheck disable=SC2086
     table="$("$A" bench --bench-model $spec "${COMMON[@]}" 2>/dev/null)"

@@ -84,8 +84,9 @@ class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--train-engine", defaultValue = "dl4j", paramLabel = "dl4j|onednn[,...]", split = ",",
             description = "What computes the timed training steps of paper/torchvision/caffe, a series each: DL4J's "
-                    + "graph, or the oneDNN training engine (train --engine onednn) in each of --precision's fp32 "
-                    + "and bf16 (default: ${DEFAULT-VALUE}).")
+                    + "graph, or the oneDNN training engine (train --engine onednn; what train's auto picks for the "
+                    + "full-width paper and caffe nets) in each of --precision's fp32 and bf16 "
+                    + "(default: ${DEFAULT-VALUE}).")
     List<String> trainEngines;
 
     @Option(names = "--json", description = "Print the results as JSON.")

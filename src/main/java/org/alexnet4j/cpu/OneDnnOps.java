@@ -286,8 +286,13 @@ public final class OneDnnOps implements Ops {
         if (count < 0) {
             throw new IllegalArgumentException(what + ": negative size " + count);
         }
-        return new Buf(count, what); // memory on first write, in the layout written
+        Buf b = new Buf(count, what); // memory on first write, in the layout written
+        bufs.add(b);
+        return b;
     }
+
+    /** Every buffer made, freed with the engine. */
+    private final List<Buf> bufs = new ArrayList<>();
 
     /** Makes room for {@code l} in {@code b} and marks it written in {@code l}; returns the bytes to write. */
     private BytePointer write(Buf b, Layout l) {
@@ -425,7 +430,7 @@ public final class OneDnnOps implements Ops {
         check(dnnl_primitive_create(p, pd), name);
         dnnl_memory_desc_t s = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
         long bytes = s == null || s.isNull() ? 0 : dnnl_memory_desc_get_size(s);
-        String impl = implementation(pd);
+        String impl = Dnnl.implementation(pd);
         implementations.add(name + ": " + impl);
         if (impl.startsWith("ref")) {
             log.debug("oneDNN has only its reference kernel for {}", name);
@@ -439,16 +444,6 @@ public final class OneDnnOps implements Ops {
         dnnl_primitive_desc pd = new dnnl_primitive_desc();
         check(dnnl_primitive_desc_create(pd, new const_dnnl_op_desc_t(opDesc), attr, engine, hint), name);
         return prim(pd, name);
-    }
-
-    /** oneDNN's name of the implementation a primitive descriptor chose ("jit:avx512_common", "ref:any", ...). */
-    static String implementation(dnnl_primitive_desc pd) {
-        org.bytedeco.javacpp.PointerPointer<BytePointer> p = new org.bytedeco.javacpp.PointerPointer<>(1);
-        if (dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, p) != dnnl_success) {
-            return "";
-        }
-        BytePointer s = p.get(BytePointer.class, 0);
-        return s == null || s.isNull() ? "" : s.getString();
     }
 
     /** An attribute in user scratchpad mode, with ReLU as post-op where {@code relu}. */
@@ -514,6 +509,31 @@ public final class OneDnnOps implements Ops {
         retired.clear();
     }
 
+    /** A forward convolution or inner product: {@code y = op(x, w) + b} (with its ReLU), in the primitive's layouts. */
+    private void runForward(Prim p, Buffer x, Buffer w, Buffer b, Buffer y, int channels) {
+        Layout src = p.md(dnnl_query_src_md), wl = p.md(dnnl_query_weights_md), dst = p.md(dnnl_query_dst_md);
+        Layout bl = plain(new long[]{channels}, dnnl_f32);
+        exec(p, DNNL_ARG_SRC, mem(src.md, read(buf(x), src)), DNNL_ARG_WEIGHTS, mem(wl.md, read(buf(w), wl)),
+                DNNL_ARG_BIAS, mem(bl.md, read(buf(b), bl)), DNNL_ARG_DST, mem(dst.md, write(buf(y), dst)));
+    }
+
+    /** A backward-data convolution or inner product: {@code dx} from {@code w} and {@code dy}. */
+    private void runBackwardData(Prim p, Buffer w, Buffer dy, Buffer dx) {
+        Layout wl = p.md(dnnl_query_weights_md), ddst = p.md(dnnl_query_diff_dst_md);
+        Layout dsrc = p.md(dnnl_query_diff_src_md);
+        exec(p, DNNL_ARG_WEIGHTS, mem(wl.md, read(buf(w), wl)), DNNL_ARG_DIFF_DST, mem(ddst.md, read(buf(dy), ddst)),
+                DNNL_ARG_DIFF_SRC, mem(dsrc.md, write(buf(dx), dsrc)));
+    }
+
+    /** A backward-weights convolution or inner product: {@code dw}, {@code db} from {@code x} and {@code dy}. */
+    private void runBackwardWeights(Prim p, Buffer x, Buffer dy, Buffer dw, Buffer db) {
+        Layout src = p.md(dnnl_query_src_md), ddst = p.md(dnnl_query_diff_dst_md);
+        Layout dwl = p.md(dnnl_query_diff_weights_md), dbl = p.md(dnnl_query_diff_weights_md, 1);
+        exec(p, DNNL_ARG_SRC, mem(src.md, read(buf(x), src)), DNNL_ARG_DIFF_DST, mem(ddst.md, read(buf(dy), ddst)),
+                DNNL_ARG_DIFF_WEIGHTS, mem(dwl.md, write(buf(dw), dwl)),
+                DNNL_ARG_DIFF_BIAS, mem(dbl.md, write(buf(db), dbl)));
+    }
+
     // ------------------------------------------------------------------------------------------------ convolution
 
     private static long[] nchw(int n, int c, int side) {
@@ -551,7 +571,7 @@ public final class OneDnnOps implements Ops {
                     != dnnl_success) {
                 continue;
             }
-            if (!free && implementation(pd).startsWith("ref")) {
+            if (!free && Dnnl.implementation(pd).startsWith("ref")) {
                 dnnl_primitive_desc_destroy(pd);
                 continue;
             }
@@ -562,11 +582,7 @@ public final class OneDnnOps implements Ops {
 
     @Override
     public void convForward(Conv c, int n, Buffer x, Buffer w, Buffer bias, Buffer y) {
-        Prim p = convForwardPrim(c, n);
-        Layout src = p.md(dnnl_query_src_md), wl = p.md(dnnl_query_weights_md), dst = p.md(dnnl_query_dst_md);
-        Layout bl = plain(new long[]{c.outChannels()}, dnnl_f32);
-        exec(p, DNNL_ARG_SRC, mem(src.md, read(buf(x), src)), DNNL_ARG_WEIGHTS, mem(wl.md, read(buf(w), wl)),
-                DNNL_ARG_BIAS, mem(bl.md, read(buf(bias), bl)), DNNL_ARG_DST, mem(dst.md, write(buf(y), dst)));
+        runForward(convForwardPrim(c, n), x, w, bias, y, c.outChannels());
     }
 
     /**
@@ -587,10 +603,7 @@ public final class OneDnnOps implements Ops {
                     key);
             p = create(d, attr(false), fwd.pd(), key);
         }
-        Layout wl = p.md(dnnl_query_weights_md), ddst = p.md(dnnl_query_diff_dst_md);
-        Layout dsrc = p.md(dnnl_query_diff_src_md);
-        exec(p, DNNL_ARG_WEIGHTS, mem(wl.md, read(buf(w), wl)), DNNL_ARG_DIFF_DST, mem(ddst.md, read(buf(dy), ddst)),
-                DNNL_ARG_DIFF_SRC, mem(dsrc.md, write(buf(dx), dsrc)));
+        runBackwardData(p, w, dy, dx);
     }
 
     @Override
@@ -607,11 +620,7 @@ public final class OneDnnOps implements Ops {
                     key);
             p = create(d, attr(false), fwd.pd(), key);
         }
-        Layout src = p.md(dnnl_query_src_md), ddst = p.md(dnnl_query_diff_dst_md);
-        Layout dwl = p.md(dnnl_query_diff_weights_md), dbl = p.md(dnnl_query_diff_weights_md, 1);
-        exec(p, DNNL_ARG_SRC, mem(src.md, read(buf(x), src)), DNNL_ARG_DIFF_DST, mem(ddst.md, read(buf(dy), ddst)),
-                DNNL_ARG_DIFF_WEIGHTS, mem(dwl.md, write(buf(dw), dwl)),
-                DNNL_ARG_DIFF_BIAS, mem(dbl.md, write(buf(db), dbl)));
+        runBackwardWeights(p, x, dy, dw, db);
     }
 
     @Override
@@ -675,7 +684,7 @@ public final class OneDnnOps implements Ops {
             dnnl_primitive_attr a = attr(false);
             check(dnnl_primitive_desc_create(pd, new const_dnnl_op_desc_t(lrnDesc(l, lrn, true)), a, engine, null),
                     "lrn");
-            if (implementation(pd).startsWith("ref") && !l.plain()) {
+            if (Dnnl.implementation(pd).startsWith("ref") && !l.plain()) {
                 l = layout(dims, dnnl_abcd, l.type); // no fast LRN for this layout: in NCHW, where oneDNN has one
             }
             dnnl_primitive_desc_destroy(pd);
@@ -848,11 +857,7 @@ public final class OneDnnOps implements Ops {
 
     @Override
     public void linearForward(int n, int in, int out, Buffer x, Buffer w, Buffer b, Buffer y, boolean relu) {
-        Prim p = linearForwardPrim(n, in, out, relu);
-        Layout src = p.md(dnnl_query_src_md), wl = p.md(dnnl_query_weights_md), dst = p.md(dnnl_query_dst_md);
-        Layout bl = plain(new long[]{out}, dnnl_f32);
-        exec(p, DNNL_ARG_SRC, mem(src.md, read(buf(x), src)), DNNL_ARG_WEIGHTS, mem(wl.md, read(buf(w), wl)),
-                DNNL_ARG_BIAS, mem(bl.md, read(buf(b), bl)), DNNL_ARG_DST, mem(dst.md, write(buf(y), dst)));
+        runForward(linearForwardPrim(n, in, out, relu), x, w, b, y, out);
     }
 
     @Override
@@ -866,10 +871,7 @@ public final class OneDnnOps implements Ops {
                     Dnnl.desc(new long[]{out, in}, dnnl_ab, act), Dnnl.desc(new long[]{n, out}, dnnl_ab, act)), key);
             p = create(d, attr(false), fwd.pd(), key);
         }
-        Layout wl = p.md(dnnl_query_weights_md), ddst = p.md(dnnl_query_diff_dst_md);
-        Layout dsrc = p.md(dnnl_query_diff_src_md);
-        exec(p, DNNL_ARG_WEIGHTS, mem(wl.md, read(buf(w), wl)), DNNL_ARG_DIFF_DST, mem(ddst.md, read(buf(dy), ddst)),
-                DNNL_ARG_DIFF_SRC, mem(dsrc.md, write(buf(dx), dsrc)));
+        runBackwardData(p, w, dy, dx);
     }
 
     @Override
@@ -884,11 +886,7 @@ public final class OneDnnOps implements Ops {
                     Dnnl.desc(new long[]{n, out}, dnnl_ab, act)), key);
             p = create(d, attr(false), fwd.pd(), key);
         }
-        Layout src = p.md(dnnl_query_src_md), ddst = p.md(dnnl_query_diff_dst_md);
-        Layout dwl = p.md(dnnl_query_diff_weights_md), dbl = p.md(dnnl_query_diff_weights_md, 1);
-        exec(p, DNNL_ARG_SRC, mem(src.md, read(buf(x), src)), DNNL_ARG_DIFF_DST, mem(ddst.md, read(buf(dy), ddst)),
-                DNNL_ARG_DIFF_WEIGHTS, mem(dwl.md, write(buf(dw), dwl)),
-                DNNL_ARG_DIFF_BIAS, mem(dbl.md, write(buf(db), dbl)));
+        runBackwardWeights(p, x, dy, dw, db);
     }
 
     // ------------------------------------------------------------------------------ dropout, loss and the update
@@ -1026,7 +1024,25 @@ public final class OneDnnOps implements Ops {
             dnnl_primitive_attr_destroy(a);
         }
         attrs.clear();
+        for (Saved v : saved.values()) {
+            if (v.workspace() != null) {
+                retired.add(v.workspace());
+            }
+        }
         saved.clear();
+        for (Buf b : bufs) {
+            if (b.data != null) {
+                retired.add(b.data);
+                b.data = null;
+            }
+            for (Copy c : b.copies) {
+                if (c.data != null) {
+                    retired.add(c.data);
+                }
+            }
+            b.copies.clear();
+        }
+        bufs.clear();
         freeRetired();
         scratchpad.close();
         temp.close();

@@ -497,15 +497,9 @@ public final class OneDnnInference implements AutoCloseable {
         };
     }
 
-    /** oneDNN's name of the implementation a primitive descriptor chose ("jit:avx512_common", "ref:any", ...). */
+    /** oneDNN's name of the implementation a primitive descriptor chose ({@link Dnnl#implementation}). */
     static String implementation(dnnl_primitive_desc pd) {
-        org.bytedeco.javacpp.PointerPointer<org.bytedeco.javacpp.BytePointer> p =
-                new org.bytedeco.javacpp.PointerPointer<>(1);
-        if (dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, p) != dnnl_success) {
-            return "";
-        }
-        org.bytedeco.javacpp.BytePointer s = p.get(org.bytedeco.javacpp.BytePointer.class, 0);
-        return s == null || s.isNull() ? "" : s.getString();
+        return Dnnl.implementation(pd);
     }
 
     /** LRN across channels, in {@code groups} separate blocks of channels (the paper's towers: 2). */

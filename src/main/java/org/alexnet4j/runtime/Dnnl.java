@@ -74,6 +74,16 @@ public final class Dnnl {
         return (isa & dnnl_cpu_isa_avx2) == dnnl_cpu_isa_avx2 ? 8 : 1;
     }
 
+    /** oneDNN's name of the implementation a primitive descriptor chose ("jit:avx512_common", "ref:any", ...). */
+    public static String implementation(dnnl_primitive_desc pd) {
+        org.bytedeco.javacpp.PointerPointer<BytePointer> p = new org.bytedeco.javacpp.PointerPointer<>(1);
+        if (dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, p) != dnnl_success) {
+            return "";
+        }
+        BytePointer s = p.get(BytePointer.class, 0);
+        return s == null || s.isNull() ? "" : s.getString();
+    }
+
     /** Throws, naming {@code what}, unless {@code status} is success. */
     public static void check(int status, String what) {
         if (status != dnnl_success) {

@@ -18,7 +18,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * paper (227 and 224 with its overhang), caffe (rounded-up pooling, LRN across the towers) and torchvision nets at
  * small widths, dropout off (DL4J's masks are its own).
  */
-class AlexNetEngineTest {
+public class AlexNetEngineTest {
 
     static Stream<Arguments> nets() {
         return Stream.of(
@@ -71,7 +71,8 @@ class AlexNetEngineTest {
         }
     }
 
-    static double relErr(float[] actual, float[] expected) {
+    /** ||actual - expected|| / ||expected||, in double. */
+    public static double relErr(float[] actual, float[] expected) {
         assertThat(actual).hasSameSizeAs(expected);
         double diff = 0, norm = 0;
         for (int i = 0; i < actual.length; i++) {
