@@ -88,11 +88,13 @@ public final class LinePlot {
 
     /** The chart as XChart builds it (for the notebooks, which show it inline). */
     public XYChart chart() {
-        XYChart chart = new XYChartBuilder().width(760).height(460).title(title).xAxisTitle(xLabel)
+        // many series: their names in a column on the right (a row below the plot runs off its edges)
+        boolean column = series.size() + hLines.size() > 3;
+        XYChart chart = new XYChartBuilder().width(column ? 960 : 760).height(460).title(title).xAxisTitle(xLabel)
                 .yAxisTitle(yLabel).build();
         Styler st = chart.getStyler();
-        st.setLegendPosition(Styler.LegendPosition.OutsideS);
-        st.setLegendLayout(Styler.LegendLayout.Horizontal);
+        st.setLegendPosition(column ? Styler.LegendPosition.OutsideE : Styler.LegendPosition.OutsideS);
+        st.setLegendLayout(column ? Styler.LegendLayout.Vertical : Styler.LegendLayout.Horizontal);
         st.setChartBackgroundColor(java.awt.Color.WHITE);
         chart.getStyler().setXAxisLogarithmic(logX);
         chart.getStyler().setYAxisLogarithmic(logY);
