@@ -367,12 +367,11 @@ public final class OneDnnOps implements Ops {
 
     private void reorder(Layout from, BytePointer src, Layout to, BytePointer dst) {
         String key = "reorder " + from + " -> " + to;
-        Prim p = prims.get(key);
-        if (p == null) {
+        Prim p = cached(key, () -> {
             dnnl_primitive_desc pd = new dnnl_primitive_desc();
             check(dnnl_reorder_primitive_desc_create(pd, from.md, engine, to.md, engine, attr(false)), key);
-            p = prim(pd, key);
-        }
+            return prim(pd, key);
+        });
         exec(p, DNNL_ARG_FROM, mem(from.md, src), DNNL_ARG_TO, mem(to.md, dst));
     }
 
@@ -391,10 +390,14 @@ public final class OneDnnOps implements Ops {
         freeRetired();
     }
 
+    /** The first {@code count} values set to zero (the buffer as plain fp32 then), the rest kept. */
     @Override
     public void zero(Buffer b, long count) {
         Buf x = buf(b);
-        write(x, plain(new long[]{x.count}, dnnl_f32)).fill(0);
+        master(x, count);
+        x.data.position(0).limit(count * 4).fill(0);
+        x.data.limit(x.capacity);
+        x.gen++;
     }
 
     /** {@code b} as plain fp32 for a Java kernel ({@code count} values). */
@@ -438,6 +441,12 @@ public final class OneDnnOps implements Ops {
         Prim prim = new Prim(pd, p, name, bytes);
         prims.put(name, prim);
         return prim;
+    }
+
+    /** The primitive named {@code key}, made (and registered under that name) by {@code make} the first time. */
+    private Prim cached(String key, java.util.function.Supplier<Prim> make) {
+        Prim p = prims.get(key);
+        return p != null ? p : make.get();
     }
 
     private Prim create(Pointer opDesc, dnnl_primitive_attr attr, dnnl_primitive_desc hint, String name) {
@@ -550,10 +559,10 @@ public final class OneDnnOps implements Ops {
 
     private Prim convForwardPrim(Conv c, int n) {
         String key = "conv fwd " + c + " n" + n;
-        Prim p = prims.get(key);
-        if (p != null) {
-            return p;
-        }
+        return cached(key, () -> newConvForward(c, n, key));
+    }
+
+    private Prim newConvForward(Conv c, int n, String key) {
         int srcTag = c.inChannels() == 3 ? dnnl_abcd : blockedTag(c.inChannels());
         // channel blocks first; where a tower's channels do not fill them (narrow nets) oneDNN has only its reference
         // kernel there, so the layouts are left to it (GEMM-based kernels on NCHW or NHWC)
@@ -593,16 +602,15 @@ public final class OneDnnOps implements Ops {
     public void convBackwardData(Conv c, int n, Buffer w, Buffer dy, Buffer dx) {
         Prim fwd = convForwardPrim(c, n);
         String key = "conv bwd data " + c + " n" + n;
-        Prim p = prims.get(key);
-        if (p == null) {
+        Prim p = cached(key, () -> {
             dnnl_convolution_desc_t d = new dnnl_convolution_desc_t();
             check(dnnl_convolution_backward_data_desc_init(d, dnnl_convolution_direct,
                     fwd.md(dnnl_query_src_md).md, Dnnl.desc(weightDims(c), dnnl_format_tag_any, act),
                     fwd.md(dnnl_query_dst_md).md,
                     new long[]{c.stride(), c.stride()}, new long[]{c.pad(), c.pad()}, new long[]{c.pad(), c.pad()}),
                     key);
-            p = create(d, attr(false), fwd.pd(), key);
-        }
+            return create(d, attr(false), fwd.pd(), key);
+        });
         runBackwardData(p, w, dy, dx);
     }
 
@@ -610,16 +618,15 @@ public final class OneDnnOps implements Ops {
     public void convBackwardFilter(Conv c, int n, Buffer x, Buffer dy, Buffer dw, Buffer db) {
         Prim fwd = convForwardPrim(c, n);
         String key = "conv bwd weights " + c + " n" + n;
-        Prim p = prims.get(key);
-        if (p == null) {
+        Prim p = cached(key, () -> {
             dnnl_convolution_desc_t d = new dnnl_convolution_desc_t();
             check(dnnl_convolution_backward_weights_desc_init(d, dnnl_convolution_direct,
                     fwd.md(dnnl_query_src_md).md, Dnnl.desc(weightDims(c), dnnl_format_tag_any, dnnl_f32),
                     Dnnl.desc(new long[]{c.outChannels()}, dnnl_a), fwd.md(dnnl_query_dst_md).md,
                     new long[]{c.stride(), c.stride()}, new long[]{c.pad(), c.pad()}, new long[]{c.pad(), c.pad()}),
                     key);
-            p = create(d, attr(false), fwd.pd(), key);
-        }
+            return create(d, attr(false), fwd.pd(), key);
+        });
         runBackwardWeights(p, x, dy, dw, db);
     }
 
@@ -632,23 +639,19 @@ public final class OneDnnOps implements Ops {
                     + (l == null ? "nothing" : l.count() + " values") + ", not " + count);
         }
         String key = "relu bwd " + l;
-        Prim p = prims.get(key);
-        if (p == null) {
+        Prim p = cached(key, () -> {
             dnnl_eltwise_desc_t f = new dnnl_eltwise_desc_t();
             check(dnnl_eltwise_forward_desc_init(f, dnnl_forward_training, dnnl_eltwise_relu_use_dst_for_bwd, l.md,
                     0f, 0f), key);
             Prim hint = create(f, attr(false), null, "relu fwd " + l);
             dnnl_eltwise_desc_t d = new dnnl_eltwise_desc_t();
             check(dnnl_eltwise_backward_desc_init(d, dnnl_eltwise_relu_use_dst_for_bwd, l.md, l.md, 0f, 0f), key);
-            p = create(d, attr(false), hint.pd(), key);
-        }
+            return create(d, attr(false), hint.pd(), key);
+        });
         Buf d = buf(dy);
         BytePointer in = read(d, l);
-        BytePointer out = in == d.data ? d.data : write(d, l);
-        if (in == d.data) {
-            d.layout = l;
-            d.gen++;
-        }
+        // in place where dy already holds these bytes (write keeps its memory then), else from the copy into dy
+        BytePointer out = write(d, l);
         exec(p, DNNL_ARG_DST, mem(l.md, yb.data), DNNL_ARG_DIFF_DST, mem(l.md, in), DNNL_ARG_DIFF_SRC,
                 mem(l.md, out));
     }
@@ -690,11 +693,9 @@ public final class OneDnnOps implements Ops {
             dnnl_primitive_desc_destroy(pd);
             lrnLayouts.put(given + " " + lrn, l);
         }
+        Layout run = l;
         String key = "lrn fwd " + l + " " + lrn;
-        Prim p = prims.get(key);
-        if (p == null) {
-            p = create(lrnDesc(l, lrn, true), attr(false), null, key);
-        }
+        Prim p = cached(key, () -> create(lrnDesc(run, lrn, true), attr(false), null, key));
         forwardWithWorkspace(p, l, xb, buf(y));
     }
 
@@ -748,10 +749,7 @@ public final class OneDnnOps implements Ops {
     public void lrnBackward(Shape s, Lrn lrn, Buffer x, Buffer y, Buffer dy, Buffer dx) {
         Saved f = savedFor(buf(y), "LRN");
         String key = "lrn bwd " + f.src() + " " + lrn;
-        Prim p = prims.get(key);
-        if (p == null) {
-            p = create(lrnDesc(f.src(), lrn, false), attr(false), f.forward().pd(), key);
-        }
+        Prim p = cached(key, () -> create(lrnDesc(f.src(), lrn, false), attr(false), f.forward().pd(), key));
         backwardWithWorkspace(p, f, buf(x), buf(dy), buf(dx));
     }
 
@@ -768,12 +766,9 @@ public final class OneDnnOps implements Ops {
         exec(p, args.toArray());
     }
 
-    private long[] poolParams(Pool pool, int which) {
-        return switch (which) {
-            case 0 -> new long[]{pool.stride(), pool.stride()};
-            case 1 -> new long[]{pool.window(), pool.window()};
-            default -> new long[]{0, 0};
-        };
+    /** Both sides of a square pooling's {@code v} (stride, window; zero for dilation and padding). */
+    private static long[] square(long v) {
+        return new long[]{v, v};
     }
 
     @Override
@@ -781,15 +776,13 @@ public final class OneDnnOps implements Ops {
         Buf xb = buf(x);
         Layout l = mapLayout(xb, nchw(in.n(), in.c(), in.h()));
         String key = "pool fwd " + l + " " + pool;
-        Prim p = prims.get(key);
-        if (p == null) {
-            int out = pool.out(in.h());
+        Prim p = cached(key, () -> {
             dnnl_pooling_v2_desc_t d = new dnnl_pooling_v2_desc_t();
             check(dnnl_pooling_v2_forward_desc_init(d, dnnl_forward_training, poolAlg(pool), l.md,
-                    Dnnl.desc(nchw(in.n(), in.c(), out), dnnl_format_tag_any, l.type), poolParams(pool, 0),
-                    poolParams(pool, 1), poolParams(pool, 2), poolParams(pool, 2), poolParams(pool, 2)), key);
-            p = create(d, attr(false), null, key);
-        }
+                    Dnnl.desc(nchw(in.n(), in.c(), pool.out(in.h())), dnnl_format_tag_any, l.type),
+                    square(pool.stride()), square(pool.window()), square(0), square(0), square(0)), key);
+            return create(d, attr(false), null, key);
+        });
         forwardWithWorkspace(p, l, xb, buf(y));
     }
 
@@ -801,13 +794,12 @@ public final class OneDnnOps implements Ops {
     public void poolBackward(Shape in, Pool pool, Buffer x, Buffer y, Buffer dy, Buffer dx) {
         Saved f = savedFor(buf(y), "pooling");
         String key = "pool bwd " + f.src() + " " + pool;
-        Prim p = prims.get(key);
-        if (p == null) {
+        Prim p = cached(key, () -> {
             dnnl_pooling_v2_desc_t d = new dnnl_pooling_v2_desc_t();
-            check(dnnl_pooling_v2_backward_desc_init(d, poolAlg(pool), f.src().md, f.dst().md, poolParams(pool, 0),
-                    poolParams(pool, 1), poolParams(pool, 2), poolParams(pool, 2), poolParams(pool, 2)), key);
-            p = create(d, attr(false), f.forward().pd(), key);
-        }
+            check(dnnl_pooling_v2_backward_desc_init(d, poolAlg(pool), f.src().md, f.dst().md, square(pool.stride()),
+                    square(pool.window()), square(0), square(0), square(0)), key);
+            return create(d, attr(false), f.forward().pd(), key);
+        });
         backwardWithWorkspace(p, f, null, buf(dy), buf(dx));
     }
 
@@ -844,15 +836,13 @@ public final class OneDnnOps implements Ops {
 
     private Prim linearForwardPrim(int n, int in, int out, boolean relu) {
         String key = "ip fwd " + n + "x" + in + "->" + out + (relu ? " relu" : "");
-        Prim p = prims.get(key);
-        if (p != null) {
-            return p;
-        }
-        dnnl_inner_product_desc_t d = new dnnl_inner_product_desc_t();
-        check(dnnl_inner_product_forward_desc_init(d, dnnl_forward_training, Dnnl.desc(new long[]{n, in}, dnnl_ab,
-                        act), Dnnl.desc(new long[]{out, in}, dnnl_ab, act), Dnnl.desc(new long[]{out}, dnnl_a),
-                Dnnl.desc(new long[]{n, out}, dnnl_ab, dnnl_f32)), key);
-        return create(d, attr(relu), null, key);
+        return cached(key, () -> {
+            dnnl_inner_product_desc_t d = new dnnl_inner_product_desc_t();
+            check(dnnl_inner_product_forward_desc_init(d, dnnl_forward_training, Dnnl.desc(new long[]{n, in}, dnnl_ab,
+                            act), Dnnl.desc(new long[]{out, in}, dnnl_ab, act), Dnnl.desc(new long[]{out}, dnnl_a),
+                    Dnnl.desc(new long[]{n, out}, dnnl_ab, dnnl_f32)), key);
+            return create(d, attr(relu), null, key);
+        });
     }
 
     @Override
@@ -864,13 +854,12 @@ public final class OneDnnOps implements Ops {
     public void linearBackwardData(int n, int in, int out, Buffer w, Buffer dy, Buffer dx) {
         Prim fwd = linearForwardPrim(n, in, out, false);
         String key = "ip bwd data " + n + "x" + in + "->" + out;
-        Prim p = prims.get(key);
-        if (p == null) {
+        Prim p = cached(key, () -> {
             dnnl_inner_product_desc_t d = new dnnl_inner_product_desc_t();
             check(dnnl_inner_product_backward_data_desc_init(d, Dnnl.desc(new long[]{n, in}, dnnl_ab, dnnl_f32),
                     Dnnl.desc(new long[]{out, in}, dnnl_ab, act), Dnnl.desc(new long[]{n, out}, dnnl_ab, act)), key);
-            p = create(d, attr(false), fwd.pd(), key);
-        }
+            return create(d, attr(false), fwd.pd(), key);
+        });
         runBackwardData(p, w, dy, dx);
     }
 
@@ -878,14 +867,13 @@ public final class OneDnnOps implements Ops {
     public void linearBackwardWeights(int n, int in, int out, Buffer x, Buffer dy, Buffer dw, Buffer db) {
         Prim fwd = linearForwardPrim(n, in, out, false);
         String key = "ip bwd weights " + n + "x" + in + "->" + out;
-        Prim p = prims.get(key);
-        if (p == null) {
+        Prim p = cached(key, () -> {
             dnnl_inner_product_desc_t d = new dnnl_inner_product_desc_t();
             check(dnnl_inner_product_backward_weights_desc_init(d, Dnnl.desc(new long[]{n, in}, dnnl_ab, act),
                     Dnnl.desc(new long[]{out, in}, dnnl_ab, dnnl_f32), Dnnl.desc(new long[]{out}, dnnl_a),
                     Dnnl.desc(new long[]{n, out}, dnnl_ab, act)), key);
-            p = create(d, attr(false), fwd.pd(), key);
-        }
+            return create(d, attr(false), fwd.pd(), key);
+        });
         runBackwardWeights(p, x, dy, dw, db);
     }
 

@@ -18,8 +18,9 @@ import java.util.function.DoubleSupplier;
  * the same data, recipe (the paper's momentum and weight decay, the learning-rate schedule, frozen layers and
  * learning-rate multipliers) and checkpoints. The graph stays the run's record: the engine starts from its parameters
  * and momentum, and they go back into it after every span of steps, so checkpoints keep the project's format and a
- * run moves between engines on resume. Dropout masks come from the engine's own generator (cuDNN's on a GPU), so a
- * resumed run repeats an uninterrupted one in parameters and momentum up to the first dropout mask, not bit for bit.
+ * run moves between engines on resume. Dropout masks come from the engine's own generators, restarted from each
+ * step's seed where the seam can (oneDNN, reference: a resumed run repeats an uninterrupted one bit for bit); cuDNN's
+ * runs on, so on a GPU a resumed run repeats one in parameters and momentum up to the first dropout mask.
  */
 public final class EngineTraining implements StepEngine {
     private final ComputationGraph graph;
@@ -28,26 +29,21 @@ public final class EngineTraining implements StepEngine {
     private final DoubleSupplier lr;
     /** The recipe's update (momentum, decay, multipliers, frozen layers); each step sets the schedule's rate. */
     private final AlexNetEngine.Update recipe;
-
+    /** The seed of the step about to run (dropout's), or null. */
     private final java.util.function.LongSupplier stepSeed;
 
-    /** Takes over {@code engine} (closed with this); copies the graph's parameters and momentum into it. */
-    public EngineTraining(ComputationGraph graph, AlexNet net, AlexNetEngine engine, TrainConfig cfg,
-                          DoubleSupplier lr) {
-        this(graph, net, engine, cfg, lr, null);
-    }
-
     /**
-     * As above; before every step the dropout masks restart from {@code stepSeed} (the step's own seed, null: never),
-     * so that a resumed run draws the masks of an uninterrupted one where the engine's seam can
+     * Takes over {@code engine} (closed with this); copies the graph's parameters and momentum into it. Before every
+     * step the dropout masks restart from {@code stepSeed} (the step's own seed, null: never), so that a resumed run
+     * draws the masks of an uninterrupted one where the engine's seam can
      * ({@link org.alexnet4j.cuda.Ops.Dropout#reseed}: the oneDNN and reference seams; cuDNN's generator runs on).
      */
     public EngineTraining(ComputationGraph graph, AlexNet net, AlexNetEngine engine, TrainConfig cfg,
                           DoubleSupplier lr, java.util.function.LongSupplier stepSeed) {
         this.stepSeed = stepSeed;
         if (cfg.optimizer != Optimizer.SGD) {
-            throw new IllegalArgumentException("the " + engine.opsName() + " engine trains with the paper's classical momentum"
-                    + " (--optimizer sgd), not " + cfg.optimizer);
+            throw new IllegalArgumentException("the " + engine.opsName() + " engine trains with the paper's classical "
+                    + "momentum (--optimizer sgd), not " + cfg.optimizer);
         }
         this.graph = graph;
         this.net = net;

@@ -400,19 +400,10 @@ public class TrainConfig {
 
     /**
      * The engine {@code auto} means for this recipe and net here: onednn for bf16; cuda where {@code gpuProblem} is
-     * null (a usable GPU) and the recipe runs on it (one device, no Spark, the paper's momentum, no edge padding), else
-     * dl4j; with the
-     * reason when a GPU was there but the recipe kept it on DL4J. Other engines are themselves.
-     */
-    public TrainingEngine resolvedEngine(boolean edgePadding, String gpuProblem,
-                                         java.util.function.Consumer<String> why) {
-        return resolvedEngine(edgePadding, gpuProblem, false, why);
-    }
-
-    /**
-     * As above; without a usable GPU, onednn where {@code oneDnnCovers} (its fast kernels cover the net:
-     * {@link org.alexnet4j.cpu.OneDnnOps#covers}) and the recipe runs there (measured faster than dl4j there:
-     * docs/benchmarks.md).
+     * null (a usable GPU) and the recipe runs on it (one device, no Spark, the paper's momentum, no edge padding), with
+     * the reason when a GPU was there but the recipe kept it on DL4J; without a usable GPU onednn where
+     * {@code oneDnnCovers} ({@link org.alexnet4j.cpu.OneDnnOps#covers}: measured faster than dl4j for that net,
+     * docs/benchmarks.md) and the recipe runs there; else dl4j. Other engines are themselves.
      */
     public TrainingEngine resolvedEngine(boolean edgePadding, String gpuProblem, boolean oneDnnCovers,
                                          java.util.function.Consumer<String> why) {
@@ -422,12 +413,11 @@ public class TrainConfig {
         if (precision == TrainPrecision.BF16) {
             return TrainingEngine.ONEDNN; // the one engine that trains in bf16 (validate() checked the recipe)
         }
-        boolean ownRecipe = devices == 1 && spark == null && optimizer == Optimizer.SGD && !edgePadding;
-        if (gpuProblem != null) {
-            return oneDnnCovers && ownRecipe ? TrainingEngine.ONEDNN : TrainingEngine.DL4J;
-        }
         String keep = devices > 1 ? "--devices " + devices : spark != null ? "--spark"
                 : optimizer != Optimizer.SGD ? "--optimizer " + optimizer : edgePadding ? "edge padding" : null;
+        if (gpuProblem != null) {
+            return oneDnnCovers && keep == null ? TrainingEngine.ONEDNN : TrainingEngine.DL4J;
+        }
         if (keep != null) {
             why.accept("a usable GPU was found, but " + keep + " trains on DL4J's engine");
             return TrainingEngine.DL4J;

@@ -385,41 +385,37 @@ public final class Trainer {
             return false;
         }
         if (!org.alexnet4j.cpu.OneDnnOps.bf16Available()) {
-            if (!bf16Said) {
-                log.warn("--precision bf16: this CPU ({}) has no AVX-512, where oneDNN's bf16 kernels run; training in "
-                        + "fp32", org.alexnet4j.runtime.Dnnl.isaName());
-            }
-            bf16Said = true;
+            log.warn("--precision bf16: this CPU ({}) has no AVX-512, where oneDNN's bf16 kernels run; training in "
+                    + "fp32", org.alexnet4j.runtime.Dnnl.isaName());
             return false;
         }
-        if (!org.alexnet4j.runtime.Dnnl.has(org.bytedeco.dnnl.global.dnnl.dnnl_cpu_isa_avx512_core_bf16) && !bf16Said) {
+        if (!org.alexnet4j.runtime.Dnnl.has(org.bytedeco.dnnl.global.dnnl.dnnl_cpu_isa_avx512_core_bf16)) {
             log.info("--precision bf16: this CPU ({}) has no bf16 instructions; oneDNN emulates them (slower than on a "
                     + "CPU with AVX512_BF16 or AMX)", org.alexnet4j.runtime.Dnnl.isaName());
         }
-        bf16Said = true;
         return true;
     }
-
-    private boolean bf16Said;
 
     private StepEngine engine(int replicas, int crop) {
         TrainingEngine engine = cfg.resolvedEngine(net.spec().edgePadding(), cfg.engine == TrainingEngine.AUTO
                 ? org.alexnet4j.cuda.CudaRuntime.whyNot() : null, org.alexnet4j.cpu.OneDnnOps.covers(net.spec()),
                 log::info);
         if (engine != TrainingEngine.DL4J) {
+            boolean bf16 = engine == TrainingEngine.ONEDNN && oneDnnBf16();
             org.alexnet4j.cuda.Ops ops = switch (engine) {
                 case CUDA -> org.alexnet4j.cuda.CudaRuntime.open(cfg.device, cfg.precision.cuda(), log::info);
-                case ONEDNN -> new org.alexnet4j.cpu.OneDnnOps(oneDnnBf16());
+                case ONEDNN -> new org.alexnet4j.cpu.OneDnnOps(bf16);
                 default -> new org.alexnet4j.cuda.ReferenceOps();
             };
             log.info("training steps on the {} engine ({}{})", engine, ops.name(), switch (engine) {
                 case CUDA -> ", device " + cfg.device + ", " + cfg.precision;
-                case ONEDNN -> ", " + (oneDnnBf16() ? "bf16 products, fp32 master weights" : "fp32") + ", "
+                case ONEDNN -> ", " + (bf16 ? "bf16 products, fp32 master weights" : "fp32") + ", "
                         + org.alexnet4j.runtime.Dnnl.isaName();
                 default -> ", the CUDA engine's CPU reference";
             });
             return new EngineTraining(graph, net, new org.alexnet4j.cuda.AlexNetEngine(net.spec(), ops, cfg.batch,
-                    cfg.seed), cfg, () -> state.schedule.lr, () -> org.alexnet4j.data.Seeds.mix(cfg.seed, 0x5eed, state.iteration));
+                    cfg.seed), cfg, () -> state.schedule.lr,
+                    () -> org.alexnet4j.data.Seeds.mix(cfg.seed, 0x5eed, state.iteration));
         }
         if (cfg.spark != null) {
             return new SparkTraining(graph, cfg, crop, runDir.path());

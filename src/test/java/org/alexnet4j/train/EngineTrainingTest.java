@@ -122,7 +122,7 @@ class EngineTrainingTest {
         org.assertj.core.api.Assertions.assertThatThrownBy(c::validate)
                 .hasMessage("--precision bf16 trains on the oneDNN engine (--engine onednn or auto), not --engine dl4j");
         c.engine = TrainingEngine.fromId("auto");
-        assertThat(c.validate().resolvedEngine(false, null, m -> { }).id()).isEqualTo("onednn");
+        assertThat(c.validate().resolvedEngine(false, null, false, m -> { }).id()).isEqualTo("onednn");
         c.optimizer = Optimizer.fromId("adam");
         org.assertj.core.api.Assertions.assertThatThrownBy(c::validate).hasMessageContaining("--optimizer sgd");
         TrainConfig t = config(0, "onednn");
@@ -153,16 +153,20 @@ class EngineTrainingTest {
     void autoTakesTheCudaEngineWhereAGpuIsUsableAndTheRecipeRunsThere() {
         java.util.List<String> why = new java.util.ArrayList<>();
         TrainConfig c = config(0, "auto");
-        assertThat(c.resolvedEngine(false, "no NVIDIA driver on this machine", why::add).id()).isEqualTo("dl4j");
+        assertThat(c.resolvedEngine(false, "no NVIDIA driver on this machine", false, why::add).id()).isEqualTo("dl4j");
+        // without a GPU, the oneDNN engine where it covers the net (full width, LRN, AVX-512) and the recipe runs there
+        assertThat(c.resolvedEngine(false, "no NVIDIA driver on this machine", true, why::add).id())
+                .isEqualTo("onednn");
+        assertThat(c.resolvedEngine(true, "no NVIDIA driver on this machine", true, why::add).id()).isEqualTo("dl4j");
         assertThat(why).isEmpty();
-        assertThat(c.resolvedEngine(false, null, why::add).id()).isEqualTo("cuda");
-        assertThat(c.resolvedEngine(true, null, why::add).id()).isEqualTo("dl4j");
+        assertThat(c.resolvedEngine(false, null, false, why::add).id()).isEqualTo("cuda");
+        assertThat(c.resolvedEngine(true, null, false, why::add).id()).isEqualTo("dl4j");
         c.optimizer = Optimizer.fromId("adam");
-        assertThat(c.resolvedEngine(false, null, why::add).id()).isEqualTo("dl4j");
+        assertThat(c.resolvedEngine(false, null, false, why::add).id()).isEqualTo("dl4j");
         assertThat(why).containsExactly("a usable GPU was found, but edge padding trains on DL4J's engine",
                 "a usable GPU was found, but --optimizer adam trains on DL4J's engine");
         c.engine = TrainingEngine.fromId("reference");
-        assertThat(c.resolvedEngine(false, "whatever", why::add).id()).isEqualTo("reference");
+        assertThat(c.resolvedEngine(false, "whatever", false, why::add).id()).isEqualTo("reference");
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> {
                     c.engine = TrainingEngine.fromId("tensorrt");
                     c.validate();
